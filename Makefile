@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine with python3, pip and make (see README.md):
+#   make run   - the main job on embedded defaults (SQLite in var/, local outbox)
+#   make test  - the whole test suite, against SQLite and PostgreSQL
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+BIN := $(VENV)/bin
+PLAN ?= plans/bac-giang-vhxh-2020.yaml
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test lint bench
+
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(TOOLS)/bin/uv pyproject.toml uv.lock
+	$(TOOLS)/bin/uv sync --frozen
+	touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(BIN)/thidua db upgrade
+	$(BIN)/thidua plan load $(PLAN)
+	$(BIN)/thidua plan show
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest

@@ -1,0 +1,1 @@
+"""Pure domain logic: functions of their inputs and an `as_of` instant, with no I/O and no clock."""

@@ -1,0 +1,58 @@
+"""The year's timeline as dated lines: what `thidua plan show` prints, in the plan's words."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from domain.dates import fmt_date, fmt_instant, last_day
+from models.tables import Anniversary, Deadline, Meeting, Round
+
+
+@dataclass(frozen=True, order=True)
+class TimelineEntry:
+    day: date
+    order: int  # same-day tie-break: round starts, anniversaries, deadlines, meetings, round ends
+    text: str
+
+
+def build_timeline(
+    rounds: list[Round],
+    anniversaries: list[Anniversary],
+    deadlines: list[Deadline],
+    meetings: list[Meeting],
+    unit_names: dict[int, str],
+) -> list[TimelineEntry]:
+    """Every live event of a plan, one entry per date it brings, sorted by day."""
+    entries: list[TimelineEntry] = []
+    for r in rounds:
+        if r.cancelled:
+            continue
+        span = f"{fmt_date(r.starts_on)} – {fmt_date(r.ends_on)}"
+        entries.append(TimelineEntry(r.starts_on, 0, f"Bắt đầu {r.name} ({span})"))
+        entries.append(TimelineEntry(r.ends_on, 4, f"Kết thúc {r.name}"))
+    entries += [
+        TimelineEntry(a.on, 1, f"Kỷ niệm {a.name}") for a in anniversaries if not a.cancelled
+    ]
+    for d in deadlines:
+        if d.cancelled:
+            continue
+        to = unit_names[d.recipient_unit_id]
+        text = f"Hạn nộp: {d.title}, gửi {to} {d.wording} (hạn cuối: hết ngày {fmt_date(last_day(d.due_at))})"
+        entries.append(TimelineEntry(d.due_on, 2, text))
+    for m in meetings:
+        if m.cancelled:
+            continue
+        entries.append(_meeting_entry(m, unit_names[m.host_unit_id]))
+    return sorted(entries)
+
+
+def _meeting_entry(m: Meeting, host: str) -> TimelineEntry:
+    text = f"Họp: {m.title} ({host} chủ trì"
+    if m.starts_at:
+        text += f", {fmt_instant(m.starts_at)}"
+    if m.location:
+        text += f", tại {m.location}"
+    if m.wording:
+        text += f"; {m.wording}"
+    text += ")"
+    day = m.on or m.held_before or m.held_after
+    return TimelineEntry(day, 3, text)

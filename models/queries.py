@@ -1,0 +1,90 @@
+"""Reads shared by the CLI, the flows and the feeds: keyword-only, one session passed in."""
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from models.tables import (
+    Anniversary,
+    Bloc,
+    Deadline,
+    Meeting,
+    Membership,
+    Obligation,
+    Round,
+    Submission,
+    Unit,
+    YearPlan,
+)
+
+
+class NotFound(LookupError):
+    """What the user asked for is not in the database; the message says what to do."""
+
+
+def find_plan(*, session: Session, year: int | None, bloc: str | None) -> tuple[Bloc, YearPlan]:
+    """The plan of `bloc` (optional when only one bloc exists) for `year` (default: the latest)."""
+    blocs = session.exec(select(Bloc).order_by(Bloc.code)).all()
+    if bloc is not None:
+        blocs = [b for b in blocs if b.code == bloc]
+    if not blocs:
+        raise NotFound(
+            "chưa có kế hoạch nào: nạp bằng `thidua plan load TỆP`"
+            if bloc is None
+            else f"không có khối '{bloc}'"
+        )
+    if len(blocs) > 1:
+        codes = ", ".join(b.code for b in blocs)
+        raise NotFound(f"có nhiều khối ({codes}): chọn một bằng --bloc")
+    query = select(YearPlan).where(YearPlan.bloc_id == blocs[0].id)
+    query = query.where(YearPlan.year == year) if year else query.order_by(YearPlan.year.desc())
+    plan = session.exec(query).first()
+    if plan is None:
+        raise NotFound(f"khối '{blocs[0].code}' chưa có kế hoạch năm {year}")
+    return blocs[0], plan
+
+
+def plan_units(*, session: Session, plan: YearPlan) -> list[Unit]:
+    query = (
+        select(Unit)
+        .join(Membership, Membership.unit_id == Unit.id)
+        .where(Membership.plan_id == plan.id)
+        .order_by(Unit.id)
+    )
+    return list(session.exec(query).all())
+
+
+def plan_events(*, session: Session, plan: YearPlan):
+    """(rounds, anniversaries, deadlines, meetings) of a plan, cancelled ones included."""
+
+    def rows(model, order):
+        return list(
+            session.exec(select(model).where(model.plan_id == plan.id).order_by(order)).all()
+        )
+
+    return (
+        rows(Round, Round.starts_on),
+        rows(Anniversary, Anniversary.on),
+        rows(Deadline, Deadline.due_at),
+        rows(Meeting, Meeting.id),
+    )
+
+
+def obligations(*, session: Session, plan: YearPlan) -> set[tuple[int, int]]:
+    """(deadline id, unit id) pairs: who owes what."""
+    query = select(Obligation).join(Deadline).where(Deadline.plan_id == plan.id)
+    return {(o.deadline_id, o.unit_id) for o in session.exec(query).all()}
+
+
+def accepted_receipts(*, session: Session, plan: YearPlan) -> dict[tuple[int, int], list[datetime]]:
+    """When accepted submissions arrived, per (deadline id, unit id)."""
+    query = (
+        select(Submission.deadline_id, Submission.unit_id, Submission.received_at)
+        .join(Deadline)
+        .where(Deadline.plan_id == plan.id, Submission.status == "accepted")
+    )
+    receipts: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+    for deadline_id, unit_id, received_at in session.exec(query).all():
+        receipts[deadline_id, unit_id].append(received_at)
+    return receipts

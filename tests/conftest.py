@@ -1,0 +1,120 @@
+"""Fixtures: real databases (SQLite and PostgreSQL), the CLI as a subprocess, plan files.
+
+Every test that takes `db` runs once per backend. PostgreSQL is required: if it cannot be
+reached the suite errors instead of skipping, so a green run always covered both.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import Engine
+
+from models.db import make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PLAN = ROOT / "plans" / "bac-giang-vhxh-2020.yaml"
+PG_ADMIN_URL = os.environ.get(
+    "THIDUA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        """Run `thidua ARGS` against this database, as a user would."""
+        result = subprocess.run(
+            [sys.executable, "-m", "thidua", *args],
+            cwd=self.data_dir,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"thidua {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+
+def _pg_execute(sql: str) -> None:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(sql)
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is required by the suite and is not reachable at {PG_ADMIN_URL}: {error}",
+            pytrace=False,
+        )
+
+
+def _pg_url(name: str) -> str:
+    return (
+        PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+        + f"/{name}"
+    )
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    """One migrated database per backend, copied for each test (faster than migrating each)."""
+    sqlite_file = tmp_path_factory.mktemp("template") / "thidua.db"
+    upgrade(f"sqlite:///{sqlite_file}")
+    pg_name = f"thidua_tmpl_{uuid.uuid4().hex[:10]}"
+    _pg_execute(f'CREATE DATABASE "{pg_name}"')
+    upgrade(_pg_url(pg_name))
+    yield {"sqlite": sqlite_file, "postgresql": pg_name}
+    _pg_execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request, templates, tmp_path) -> Database:
+    """A fresh database at the migration head, on each backend in turn."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    if request.param == "sqlite":
+        target = data_dir / "thidua.db"
+        shutil.copy(templates["sqlite"], target)
+        url = f"sqlite:///{target}"
+        cleanup = None
+    else:
+        name = f"thidua_test_{uuid.uuid4().hex[:10]}"
+        _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
+        url = _pg_url(name)
+        cleanup = name
+    engine = make_engine(url)
+    env = {"THIDUA_DATABASE_URL": url, "THIDUA_DATA_DIR": str(data_dir)}
+    yield Database(url, engine, data_dir, env)
+    engine.dispose()
+    if cleanup:
+        _pg_execute(f'DROP DATABASE IF EXISTS "{cleanup}" WITH (FORCE)')
+
+
+@pytest.fixture
+def plan_text() -> str:
+    return EXAMPLE_PLAN.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def write_plan(tmp_path):
+    """Write a plan file (text) and return its path."""
+
+    def write(text: str, name: str = "plan.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

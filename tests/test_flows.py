@@ -1,0 +1,73 @@
+"""Flows run on a real (temporary) Prefect server and change the real database."""
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.testing.utilities import prefect_test_harness
+from sqlmodel import Session, select
+
+from flows.plan import load_plan
+from models.tables import YearPlan
+from tests.conftest import EXAMPLE_PLAN, ROOT
+from thidua.settings import get_settings
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def settings_for(monkeypatch):
+    def use(db):
+        for name, value in db.env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+async def _artifact(key: str) -> str:
+    async with get_client() as client:
+        artifact = await client.read_latest_artifacts()
+        return next(a.data for a in artifact if a.key == key)
+
+
+def test_load_plan_flow_loads_the_plan_and_reports_an_artifact(prefect_server, db, settings_for):
+    import asyncio
+
+    settings_for(db)
+    state = load_plan(str(EXAMPLE_PLAN), return_state=True)
+    assert state.is_completed(), state.message
+    with Session(db.engine) as session:
+        assert session.exec(select(YearPlan)).one().year == 2020
+    assert "Đã nạp kế hoạch năm 2020" in asyncio.run(_artifact("plan-bg-vhxh-2020"))
+    again = load_plan(str(EXAMPLE_PLAN), return_state=True)
+    assert again.result() == []
+
+
+def test_load_plan_flow_fails_with_the_problems_and_writes_nothing(
+    prefect_server, db, settings_for, plan_text, write_plan
+):
+    settings_for(db)
+    path = write_plan(plan_text.replace("deputy: svhttdl", "deputy: stttt"))
+    state = load_plan(str(path), return_state=True)
+    assert state.is_failed()
+    assert "deputy: Phó Trưởng khối phải khác Trưởng khối" in state.message
+    with Session(db.engine) as session:
+        assert session.exec(select(YearPlan)).all() == []
+
+
+def test_every_prefect_yaml_entrypoint_is_a_flow():
+    import importlib
+
+    from prefect import Flow
+
+    config = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    assert config["deployments"]
+    for deployment in config["deployments"]:
+        file, name = deployment["entrypoint"].split(":")
+        module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
+        assert isinstance(getattr(module, name), Flow), deployment["name"]

@@ -1,0 +1,3 @@
+from thidua.cli import app
+
+app(prog_name="thidua")

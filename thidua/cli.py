@@ -1,0 +1,220 @@
+"""The `thidua` command: the edge where settings, the clock and the user's input come in.
+
+Expected errors print one line (or one per plan problem) to stderr and exit 1; no traceback.
+"""
+
+import functools
+import getpass
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from domain.dates import TZ, fmt_date, fmt_day, local_instant
+from domain.status import SubmissionState, submission_state
+from domain.timeline import build_timeline
+from models import queries
+from models.db import SchemaOutdated, check_schema, make_engine, session_scope, upgrade
+from models.plan_file import PlanFileError, read_plan
+from models.plan_store import PlanLoadError, load_plan
+from models.tables import AuditEvent, Contact, Unit
+from thidua.settings import get_settings
+
+app = typer.Typer(
+    help="thidua: tự động hóa kế hoạch thi đua của khối.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
+plan_app = typer.Typer(help="Kế hoạch năm: kiểm tra, nạp, xem.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(plan_app, name="plan")
+
+Year = Annotated[int | None, typer.Option(help="Năm kế hoạch (mặc định: năm mới nhất).")]
+BlocCode = Annotated[str | None, typer.Option("--bloc", help="Mã khối (khi có nhiều khối).")]
+PlanPath = Annotated[Path, typer.Argument(help="Tệp kế hoạch YAML.")]
+
+STATE_NAMES = {"draft": "dự thảo", "active": "đang thực hiện", "closed": "đã kết thúc"}
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Lỗi: {message}", err=True)
+    return typer.Exit(1)
+
+
+def user_errors(command: Callable) -> Callable:
+    """Turn the errors a user can fix into one line on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PlanFileError as error:
+            for problem in error.problems:
+                typer.echo(str(problem), err=True)
+            raise _fail(f"kế hoạch không hợp lệ: {len(error.problems)} lỗi, chưa ghi gì") from None
+        except (PlanLoadError, SchemaOutdated, queries.NotFound) as error:
+            raise _fail(str(error)) from None
+        except OperationalError as error:
+            raise _fail(f"không kết nối được cơ sở dữ liệu: {error.orig}") from None
+
+    return wrapper
+
+
+def _engine():
+    engine = make_engine(get_settings().resolved_database_url)
+    check_schema(engine)
+    return engine
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """Tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
+    url = get_settings().resolved_database_url
+    upgrade(url)
+    typer.echo(
+        f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({make_engine(url).url.render_as_string()})."
+    )
+
+
+@plan_app.command("check")
+@user_errors
+def plan_check(file: PlanPath) -> None:
+    """Kiểm tra tệp kế hoạch, không ghi gì vào cơ sở dữ liệu."""
+    doc = read_plan(file).document
+    typer.echo(
+        f"{file}: hợp lệ — năm {doc.year}, {len(doc.units)} đơn vị, {len(doc.rounds)} đợt, "
+        f"{len(doc.deadlines)} hạn nộp, {len(doc.meetings)} cuộc họp."
+    )
+
+
+@plan_app.command("load")
+@user_errors
+def plan_load(file: PlanPath) -> None:
+    """Nạp (hoặc cập nhật) kế hoạch vào cơ sở dữ liệu; nạp lại tệp không đổi thì không thay đổi gì."""
+    plan_file = read_plan(file)
+    with session_scope(_engine()) as session:
+        result = load_plan(session, plan_file, actor=getpass.getuser())
+    doc = plan_file.document
+    if result.created:
+        typer.echo(f"Đã nạp kế hoạch năm {doc.year} của {doc.bloc.name} (trạng thái: dự thảo).")
+    elif result.changes:
+        typer.echo(f"Đã cập nhật kế hoạch năm {doc.year}: {len(result.changes)} thay đổi.")
+        for change in result.changes:
+            typer.echo(f"  - {change}")
+    else:
+        typer.echo(f"Kế hoạch năm {doc.year} không có gì thay đổi.")
+
+
+@plan_app.command("activate")
+@user_errors
+def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
+    """Đưa kế hoạch vào thực hiện (từ đây hệ thống bắt đầu nhắc việc)."""
+    with session_scope(_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        if plan.state == "active":
+            typer.echo(f"Kế hoạch năm {plan.year} đã ở trạng thái đang thực hiện.")
+            return
+        if plan.state == "closed":
+            raise _fail(f"kế hoạch năm {plan.year} đã kết thúc")
+        plan.state = "active"
+        year = plan.year
+        session.add(
+            AuditEvent(
+                actor=getpass.getuser(),
+                action="plan.activated",
+                entity="YearPlan",
+                key=str(plan.year),
+                plan_id=plan.id,
+            )
+        )
+    typer.echo(f"Kế hoạch năm {year} đã được đưa vào thực hiện.")
+
+
+@plan_app.command("show")
+@user_errors
+def plan_show(year: Year = None, bloc: BlocCode = None) -> None:
+    """In mốc thời gian của kế hoạch năm."""
+    with Session(_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        units = {u.id: u for u in queries.plan_units(session=session, plan=plan)}
+        names = {unit_id: unit.name for unit_id, unit in units.items()}
+        secretariat = session.get(Contact, plan.secretariat_contact_id)
+        timeline = build_timeline(*queries.plan_events(session=session, plan=plan), names)
+        typer.echo(plan.title.upper())
+        typer.echo(f"Trạng thái: {STATE_NAMES.get(plan.state, plan.state)}")
+        typer.echo(f"Trưởng khối: {names[plan.head_unit_id]}")
+        typer.echo(f"Phó Trưởng khối: {names[plan.deputy_unit_id]}")
+        if secretariat:
+            typer.echo(f"Đầu mối: {_describe_contact(secretariat)}")
+        typer.echo("")
+        width = max(len(fmt_day(entry.day)) for entry in timeline)
+        for entry in timeline:
+            typer.echo(f"{fmt_day(entry.day):<{width}}  {entry.text}")
+
+
+@app.command("status")
+@user_errors
+def status(
+    year: Year = None,
+    bloc: BlocCode = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"],
+            help="Tính tại thời điểm (giờ Việt Nam).",
+        ),
+    ] = None,
+) -> None:
+    """Bảng đơn vị × hạn nộp: đã nộp / nộp muộn / chưa nộp / quá hạn."""
+    instant = local_instant(as_of.date(), as_of.time()) if as_of else datetime.now(UTC)
+    with Session(_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        units = queries.plan_units(session=session, plan=plan)
+        deadlines = [
+            d for d in queries.plan_events(session=session, plan=plan)[2] if not d.cancelled
+        ]
+        owed = queries.obligations(session=session, plan=plan)
+        receipts = queries.accepted_receipts(session=session, plan=plan)
+    typer.echo(
+        f"{plan.title} — tình hình lúc {instant.astimezone(TZ):%H:%M} {fmt_date(instant.astimezone(TZ).date())}"
+    )
+    header = ["Đơn vị", *(f"{d.code} ({fmt_date(d.due_on)})" for d in deadlines)]
+    rows = [
+        [_unit_label(u), *(_cell(d, u, owed, receipts, instant) for d in deadlines)] for u in units
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    counts = {state: sum(row.count(state.value) for row in rows) for state in SubmissionState}
+    typer.echo("Tổng: " + "; ".join(f"{state.value}: {n}" for state, n in counts.items()))
+
+
+def _cell(deadline, unit: Unit, owed, receipts, instant: datetime) -> str:
+    if (deadline.id, unit.id) not in owed:
+        return "—"
+    return submission_state(
+        deadline.due_at, receipts.get((deadline.id, unit.id), []), instant
+    ).value
+
+
+def _unit_label(unit: Unit) -> str:
+    return f"{unit.code}  {unit.short_name or unit.name}"
+
+
+def _describe_contact(contact: Contact) -> str:
+    parts = [contact.name]
+    if contact.title:
+        parts.append(contact.title)
+    if contact.phone:
+        parts.append(f"ĐT {contact.phone}")
+    parts += contact.emails
+    return ", ".join(parts)
