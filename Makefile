@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine with python3, pip and make (see README.md):
 #   make run   - the main job on embedded defaults (SQLite in var/, local outbox)
 #   make test  - the whole test suite, against SQLite and PostgreSQL
+#   make bench - every benchmark, one table of medians (needs wrk)
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 TOOLS := .tools
@@ -33,3 +34,7 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python bench/run.py

@@ -60,8 +60,9 @@ def open_database(url: str) -> Iterator[Engine]:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with Session(engine) as session:
+    """One unit of work: commit on success, roll back on any error. Objects stay readable
+    after the commit (the CLI prints from them)."""
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

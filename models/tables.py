@@ -358,3 +358,45 @@ class AuditEvent(SQLModel, table=True):
     key: str
     plan_id: int | None = Field(default=None, foreign_key="yearplan.id", index=True)
     details: dict[str, Any] = _json()
+
+
+# --- Private links and published calendars ------------------------------------------------
+
+
+class AccessToken(SQLModel, table=True):
+    """A unit's private link (calendar feed or portal). The token itself is derived from the
+    server's secret key and `generation`; only its SHA-256 is stored, for lookup."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "purpose", "generation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    purpose: str = Field(max_length=16)  # calendar | portal
+    generation: int
+    token_sha256: str = Field(unique=True, max_length=64)
+    created_at: datetime = _instant(default_factory=utcnow)
+    revoked_at: datetime | None = _instant(default=None)
+
+
+class Feed(SQLModel, table=True):
+    """A published iCalendar feed: the exact bytes served, rebuilt only when its content changes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=128)  # bloc/<bloc>/<year> | unit/<unit id>
+    body: bytes
+    etag: str = Field(max_length=64)
+    last_modified: datetime = _instant()
+
+
+class FeedEvent(SQLModel, table=True):
+    """What a feed last published for one UID, so edits bump SEQUENCE and removals are
+    published as CANCELLED before they disappear."""
+
+    __table_args__ = (UniqueConstraint("feed_key", "uid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    feed_key: str = Field(max_length=128, index=True)
+    uid: str = Field(max_length=255)
+    content: dict[str, Any] = _json()
+    content_sha256: str = Field(max_length=64)
+    sequence: int = 0
+    last_modified: datetime = _instant()
+    cancelled_at: datetime | None = _instant(default=None)

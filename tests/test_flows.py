@@ -71,3 +71,30 @@ def test_every_prefect_yaml_entrypoint_is_a_flow():
         file, name = deployment["entrypoint"].split(":")
         module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
         assert isinstance(getattr(module, name), Flow), deployment["name"]
+        for schedule in deployment.get("schedules", []):
+            assert schedule["timezone"] == "Asia/Ho_Chi_Minh", deployment["name"]
+
+
+def test_publish_calendars_flow_turns_pending_into_overdue_with_time(
+    prefect_server, db, settings_for
+):
+    from datetime import UTC, datetime
+
+    from flows.feeds import publish_calendars
+    from models.tables import Feed
+
+    settings_for(db)
+    assert load_plan(str(EXAMPLE_PLAN), return_state=True).is_completed()
+    with Session(db.engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        plan.state = "active"
+        session.add(plan)
+        session.commit()
+    before = publish_calendars(as_of=datetime(2020, 3, 1, tzinfo=UTC))
+    assert len(before) == 1 + 9
+    after = publish_calendars(as_of=datetime(2020, 3, 6, tzinfo=UTC))
+    assert len(after) == 9  # the bloc feed has no status; every unit's registration is overdue
+    with Session(db.engine) as session:
+        body = session.exec(select(Feed.body).where(Feed.key.startswith("unit/"))).first()
+    assert "[Quá hạn] Hạn nộp: Gửi đăng ký".encode() in body.replace(b"\r\n ", b"")
+    assert publish_calendars(as_of=datetime(2020, 3, 7, tzinfo=UTC)) == []

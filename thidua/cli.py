@@ -12,16 +12,19 @@ from typing import Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from calendars.publish import bloc_feed_key, publish_feeds, unit_feed_key
 from domain.dates import TZ, fmt_date, fmt_day, local_instant
 from domain.status import SubmissionState, submission_state
 from domain.timeline import build_timeline
 from models import queries
+from models.access import SecretKeyChanged, rotate_token
 from models.db import SchemaOutdated, check_schema, make_engine, session_scope, upgrade
 from models.plan_file import PlanFileError, read_plan
 from models.plan_store import PlanLoadError, load_plan
-from models.tables import AuditEvent, Contact, Unit
+from models.tables import AuditEvent, Contact, Feed, Unit
+from thidua.links import Links, subscribe_links
 from thidua.settings import get_settings
 
 app = typer.Typer(
@@ -31,8 +34,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
 plan_app = typer.Typer(help="Kế hoạch năm: kiểm tra, nạp, xem.", no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="Lịch iCalendar: xuất, đường dẫn đăng ký, cấp lại đường dẫn riêng.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
+app.add_typer(calendar_app, name="calendar")
 
 Year = Annotated[int | None, typer.Option(help="Năm kế hoạch (mặc định: năm mới nhất).")]
 BlocCode = Annotated[str | None, typer.Option("--bloc", help="Mã khối (khi có nhiều khối).")]
@@ -57,7 +64,7 @@ def user_errors(command: Callable) -> Callable:
             for problem in error.problems:
                 typer.echo(str(problem), err=True)
             raise _fail(f"kế hoạch không hợp lệ: {len(error.problems)} lỗi, chưa ghi gì") from None
-        except (PlanLoadError, SchemaOutdated, queries.NotFound) as error:
+        except (PlanLoadError, SchemaOutdated, SecretKeyChanged, queries.NotFound) as error:
             raise _fail(str(error)) from None
         except OperationalError as error:
             raise _fail(f"không kết nối được cơ sở dữ liệu: {error.orig}") from None
@@ -100,6 +107,7 @@ def plan_load(file: PlanPath) -> None:
     plan_file = read_plan(file)
     with session_scope(_engine()) as session:
         result = load_plan(session, plan_file, actor=getpass.getuser())
+        publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     doc = plan_file.document
     if result.created:
         typer.echo(f"Đã nạp kế hoạch năm {doc.year} của {doc.bloc.name} (trạng thái: dự thảo).")
@@ -133,6 +141,7 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
                 plan_id=plan.id,
             )
         )
+        publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     typer.echo(f"Kế hoạch năm {year} đã được đưa vào thực hiện.")
 
 
@@ -218,3 +227,113 @@ def _describe_contact(contact: Contact) -> str:
         parts.append(f"ĐT {contact.phone}")
     parts += contact.emails
     return ", ".join(parts)
+
+
+def _links() -> Links:
+    settings = get_settings()
+    return Links(settings.base_url, settings.signing_key())
+
+
+def _find_unit(session: Session, plan, code: str) -> Unit:
+    for unit in queries.plan_units(session=session, plan=plan):
+        if unit.code == code:
+            return unit
+    raise queries.NotFound(f"không có đơn vị '{code}' trong kế hoạch năm {plan.year}")
+
+
+@calendar_app.command("publish")
+@user_errors
+def calendar_publish() -> None:
+    """Dựng lại các lịch (chỉ những lịch có thay đổi mới đổi nội dung)."""
+    with session_scope(_engine()) as session:
+        changed = publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
+    typer.echo(f"Đã cập nhật {len(changed)} lịch." if changed else "Các lịch không có gì thay đổi.")
+
+
+@calendar_app.command("export")
+@user_errors
+def calendar_export(
+    year: Year = None,
+    bloc: BlocCode = None,
+    unit: Annotated[str | None, typer.Option(help="Mã đơn vị: xuất lịch riêng của đơn vị.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Tệp .ics (mặc định: in ra màn hình).")
+    ] = None,
+) -> None:
+    """Xuất lịch chung của khối, hoặc lịch riêng của một đơn vị, ra tệp .ics."""
+    with session_scope(_engine()) as session:
+        found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        if plan.state == "draft":
+            raise queries.NotFound(
+                f"kế hoạch năm {plan.year} còn là dự thảo: chạy `thidua plan activate` trước"
+            )
+        publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
+        key = (
+            unit_feed_key(_find_unit(session, plan, unit).id)
+            if unit
+            else bloc_feed_key(found_bloc.code, plan.year)
+        )
+        body = session.exec(select(Feed.body).where(Feed.key == key)).one()
+    if output is None:
+        typer.echo(body.decode(), nl=False)
+    else:
+        output.write_bytes(body)
+        typer.echo(f"Đã ghi {output} ({len(body)} byte).")
+
+
+@calendar_app.command("urls")
+@user_errors
+def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
+    """In đường dẫn đăng ký lịch: lịch chung của khối và lịch riêng của từng đơn vị."""
+    links = _links()
+    with session_scope(_engine()) as session:
+        found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        typer.echo(f"Lịch chung {found_bloc.name} năm {plan.year}:")
+        for kind, url in subscribe_links(links.bloc_feed_url(found_bloc.code, plan.year)).items():
+            typer.echo(f"  {kind:<8} {url}")
+        typer.echo("Lịch riêng của từng đơn vị (không chia sẻ ra ngoài đơn vị):")
+        for unit in queries.plan_units(session=session, plan=plan):
+            typer.echo(f"  {unit.code:<10} {links.unit_feed_url(session, unit.id)}")
+
+
+@calendar_app.command("rotate")
+@user_errors
+def calendar_rotate(
+    unit: Annotated[str, typer.Argument(help="Mã đơn vị.")],
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Cấp đường dẫn lịch riêng mới cho đơn vị; đường dẫn cũ ngừng hoạt động ngay."""
+    settings = get_settings()
+    now = datetime.now(UTC)
+    with session_scope(_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        found = _find_unit(session, plan, unit)
+        rotate_token(
+            session, key=settings.signing_key(), unit_id=found.id, purpose="calendar", as_of=now
+        )
+        session.add(
+            AuditEvent(
+                actor=getpass.getuser(),
+                action="calendar.rotated",
+                entity="Unit",
+                key=found.code,
+                plan_id=plan.id,
+            )
+        )
+        publish_feeds(session, settings=settings, as_of=now)
+        url = _links().unit_feed_url(session, found.id)
+    typer.echo(f"Đường dẫn lịch mới của {found.code}: {url}")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng.")] = 8000,
+) -> None:
+    """Chạy máy chủ web: lịch iCalendar (và cổng nộp hồ sơ)."""
+    import uvicorn
+
+    from portal.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")

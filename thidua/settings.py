@@ -1,8 +1,11 @@
 """The one settings object: every `THIDUA_*` environment variable is read here and only here."""
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,12 +16,35 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"  # how units reach the portal and the feeds
+    secret_key: SecretStr | None = None  # signs private links; default: data_dir/secret.key
+    calendar_dir: Path | None = None  # also write the feeds here as static files
+    feed_refresh_seconds: float = 2.0  # how soon the web app serves a newly published feed
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'thidua.db').resolve()}"
+
+    def signing_key(self) -> bytes:
+        """The key private links are derived from; made once and kept if not configured."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                return path.read_bytes().strip()
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+        return path.read_bytes().strip()
 
 
 @lru_cache

@@ -1,0 +1,20 @@
+"""Flow: rebuild the calendar feeds (daily, since "Chưa nộp" turns into "Quá hạn" with time)."""
+
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger
+
+from calendars.publish import publish_feeds
+from models.db import open_database, session_scope
+from thidua.settings import get_settings
+
+
+@flow(name="publish-calendars")
+def publish_calendars(as_of: datetime | None = None) -> list[str]:
+    """Rebuild every feed as of `as_of` (default: now); returns the keys of the feeds that changed."""
+    instant = as_of or datetime.now(UTC)
+    settings = get_settings()
+    with open_database(settings.resolved_database_url) as engine, session_scope(engine) as session:
+        changed = publish_feeds(session, settings=settings, as_of=instant)
+    get_run_logger().info("%d lịch được cập nhật", len(changed))
+    return changed

@@ -1,0 +1,48 @@
+"""The ASGI app (`thidua serve`, or `uvicorn portal.app:create_app --factory`)."""
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager, suppress
+
+import anyio
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+
+from models.db import make_engine
+from portal import feeds
+from portal.feed_cache import FeedCache
+from thidua.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.resolved_database_url)
+        cache = app.state.feeds = FeedCache()
+
+        async def refresh() -> None:
+            try:
+                await anyio.to_thread.run_sync(cache.refresh, engine)
+            except SQLAlchemyError as error:
+                log.warning("feeds not refreshed, serving the last good copy: %s", error)
+
+        async def keep_fresh() -> None:
+            while True:
+                await asyncio.sleep(settings.feed_refresh_seconds)
+                await refresh()
+
+        await refresh()
+        task = asyncio.create_task(keep_fresh())
+        yield
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        engine.dispose()
+
+    app = FastAPI(title="thidua", lifespan=lifespan)
+    app.router.routes.extend(feeds.routes)
+    return app
