@@ -36,5 +36,5 @@ test: lint
 	$(BIN)/pytest
 
 bench: install
-	command -v wrk >/dev/null || apt-get install -y wrk
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
