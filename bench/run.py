@@ -4,8 +4,11 @@
 2. The 304 path (If-None-Match) on the same endpoint.
 3. Rebuilding all feeds of a bloc of 1,000 units (first build, and after a plan edit moves a
    deadline so that every feed changes).
+4. Emails per second of `chase_submissions` for 1,000 units (deciding, rendering, outbox,
+   sending) vs a bare aiosmtplib loop sending the same messages to the same local SMTP sink.
 """
 
+import asyncio
 import os
 import re
 import shutil
@@ -16,9 +19,10 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +35,7 @@ from models.tables import YearPlan  # noqa: E402
 from thidua.links import Links  # noqa: E402
 from thidua.settings import Settings  # noqa: E402
 
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
 REPEATS = 3
 DURATION = os.environ.get("BENCH_DURATION", "5s")
 EXAMPLE = ROOT / "plans" / "bac-giang-vhxh-2020.yaml"
@@ -186,13 +191,114 @@ def bench_rebuild(folder: Path, units: int = 1000) -> list[tuple[str, float, str
     ]
 
 
+async def _bare_loop(port: int, contents: list, connections: int) -> float:
+    """What a plain script does: build each EmailMessage and aiosmtplib.send_message() it."""
+    import aiosmtplib
+
+    async def one_connection(batch):
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
+            for recipient, subject, text, html in batch:
+                message = EmailMessage()
+                message["From"] = "Khối thi đua <no-reply@thidua.invalid>"
+                message["To"] = recipient
+                message["Subject"] = subject
+                message.set_content(text)
+                message.add_alternative(html, subtype="html")
+                await client.send_message(message)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_connection(contents[i::connections]) for i in range(connections)))
+    return len(contents) / (time.perf_counter() - started)
+
+
+async def _wire_loop(port: int, wire: list, connections: int) -> float:
+    import aiosmtplib
+
+    async def one_connection(batch):
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
+            for message in batch:
+                await client.sendmail(message.sender, [message.recipient], message.data)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_connection(wire[i::connections]) for i in range(connections)))
+    return len(wire) / (time.perf_counter() - started)
+
+
+def bench_mail(folder: Path, units: int = 1000) -> list[tuple[str, float, str]]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.chase import chase_submissions
+    from models.tables import OutboxMessage
+    from notifications.mailer import build_email
+    from thidua.settings import get_settings
+
+    template = folder / "mail-template"
+    template.mkdir()
+    _prepare(template, _big_plan(template, units), datetime(2020, 2, 20, 2, tzinfo=UTC))
+    port = _free_port()
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE
+    )
+    sink.stdout.readline()
+    monday = datetime(2020, 2, 24, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội: every unit's before-7
+    chase_rates, bare_rates, wire_rates = [], [], []
+    try:
+        with prefect_test_harness(server_startup_timeout=120):
+            for run in range(REPEATS):
+                work = folder / f"mail-{run}"
+                shutil.copytree(template, work)
+                os.environ.update(
+                    THIDUA_DATA_DIR=str(work),
+                    THIDUA_DATABASE_URL=f"sqlite:///{work / 'thidua.db'}",
+                    THIDUA_SMTP_URL=f"smtp://127.0.0.1:{port}",
+                )
+                get_settings.cache_clear()
+                started = time.perf_counter()
+                rows = chase_submissions(as_of=monday)
+                chase_rates.append(len(rows) / (time.perf_counter() - started))
+                engine = make_engine(f"sqlite:///{work / 'thidua.db'}")
+                with Session(engine) as session:
+                    sent = session.exec(
+                        select(OutboxMessage).where(OutboxMessage.status == "sent")
+                    ).all()
+                    contents = [(m.recipient, m.subject, m.text, m.html) for m in sent]
+                    wire = [
+                        build_email(m, sender=get_settings().mail_from, reply_to=None) for m in sent
+                    ]
+                engine.dispose()
+                assert len(sent) == len(rows) == units + 1, (len(sent), len(rows))
+                bare_rates.append(
+                    asyncio.run(_bare_loop(port, contents, get_settings().smtp_connections))
+                )
+                wire_rates.append(
+                    asyncio.run(_wire_loop(port, wire, get_settings().smtp_connections))
+                )
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+    chase, bare, wire = (statistics.median(r) for r in (chase_rates, bare_rates, wire_rates))
+    return [
+        (
+            f"bare aiosmtplib loop: build + send_message, {units + 1} messages (emails/s)",
+            bare,
+            "the limit",
+        ),
+        ("  the same, bytes built beforehand: SMTP alone (emails/s)", wire, "transport ceiling"),
+        (
+            f"chase_submissions, {units} units end to end (emails/s)",
+            chase,
+            f"{chase / bare:.0%} of bare (goal ≥ 70%)",
+        ),
+    ]
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "http").mkdir()
-        rows = bench_http(folder / "http") + bench_rebuild(folder)
+        rows = bench_http(folder / "http") + bench_rebuild(folder) + bench_mail(folder)
     width = max(len(name) for name, _, _ in rows)
     print(f"{'benchmark':<{width}}  {'median':>10}  compared")
     for name, value, note in rows:

@@ -57,6 +57,7 @@ def publish_bloc(session: Session, *, bloc: Bloc, as_of: datetime, links: Links)
             changed.append(key)
         owed = queries.obligations(session=session, plan=plan)
         receipts = queries.accepted_receipts(session=session, plan=plan)
+        urls = links.for_units(session, [unit.id for unit in members])
         for unit in members:
             units[unit.id] = unit
             states = {
@@ -64,9 +65,7 @@ def publish_bloc(session: Session, *, bloc: Bloc, as_of: datetime, links: Links)
                 for d in rows.deadlines
                 if (d.id, unit.id) in owed
             }
-            unit_specs[unit.id] += unit_events(
-                rows, unit, states, links.submit_url(session, unit.id)
-            )
+            unit_specs[unit.id] += unit_events(rows, unit, states, urls[unit.id][0])
     for unit_id, specs in unit_specs.items():
         unit = units[unit_id]
         meta = FeedMeta(

@@ -111,7 +111,7 @@ class ReminderPolicy(Strict):
 
     before: list[Annotated[int, Field(ge=1, le=60)]] = [7, 3, 1]
     on_day: bool = True
-    after_first: Annotated[int, Field(ge=0, le=30)] = 1
+    after_first: Annotated[int, Field(ge=1, le=30)] = 1
     after_every: Annotated[int, Field(ge=1, le=30)] = 3
     escalate_from: Annotated[int, Field(ge=1)] = 2
     max_overdue: Annotated[int, Field(ge=0, le=30)] = 5

@@ -88,3 +88,7 @@ def accepted_receipts(*, session: Session, plan: YearPlan) -> dict[tuple[int, in
     for deadline_id, unit_id, received_at in session.exec(query).all():
         receipts[deadline_id, unit_id].append(received_at)
     return receipts
+
+
+def bloc_units(*, session: Session, bloc_id: int) -> list[Unit]:
+    return list(session.exec(select(Unit).where(Unit.bloc_id == bloc_id).order_by(Unit.id)).all())

@@ -338,8 +338,11 @@ class OutboxMessage(SQLModel, table=True):
     text: str
     html: str | None = None
     message_id: str = Field(unique=True, max_length=255)
-    thread_id: str | None = Field(default=None, max_length=255)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending | sent | failed
+    thread_id: str | None = Field(default=None, max_length=255)  # References: the thread's root
+    in_reply_to: str | None = Field(default=None, max_length=255)
+    # pending | sending (claimed until lease_until) | sent | failed | cancelled
+    status: str = Field(default="pending", max_length=16, index=True)
+    lease_until: datetime | None = _instant(default=None)
     attempts: int = 0
     last_error: str | None = None
     created_at: datetime = _instant(default_factory=utcnow)

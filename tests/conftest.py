@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 
 from models.db import make_engine, upgrade
 
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "plans" / "bac-giang-vhxh-2020.yaml"
 PG_ADMIN_URL = os.environ.get(
@@ -118,3 +120,70 @@ def write_plan(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """A real, temporary Prefect server (with its own SQLite) for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def settings_for(monkeypatch):
+    """Point the process's settings (as flows read them) at a test database, plus extras."""
+    from thidua.settings import get_settings
+
+    def use(db, **extra: str):
+        for name, value in {**db.env, **extra}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps what it accepted and answers from a script when told to."""
+
+    def __init__(self):
+        self.accepted: list[bytes] = []
+        self.data_replies: list[str] = []  # replies to the next DATA commands, then 250
+        self.refuse: dict[str, str] = {}  # recipient -> RCPT reply
+        self.rcpt_attempts: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_attempts.append(address)
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        self.accepted.append(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on loopback; `.handler.accepted` holds what it took."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.url = f"smtp://127.0.0.1:{controller.port}"
+    yield controller
+    controller.stop()

@@ -1,32 +1,12 @@
 """Flows run on a real (temporary) Prefect server and change the real database."""
 
-import pytest
 import yaml
 from prefect.client.orchestration import get_client
-from prefect.testing.utilities import prefect_test_harness
 from sqlmodel import Session, select
 
 from flows.plan import load_plan
 from models.tables import YearPlan
 from tests.conftest import EXAMPLE_PLAN, ROOT
-from thidua.settings import get_settings
-
-
-@pytest.fixture(scope="session")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture
-def settings_for(monkeypatch):
-    def use(db):
-        for name, value in db.env.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-
-    yield use
-    get_settings.cache_clear()
 
 
 async def _artifact(key: str) -> str:

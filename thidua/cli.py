@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from calendars.publish import bloc_feed_key, publish_feeds, unit_feed_key
-from domain.dates import TZ, fmt_date, fmt_day, local_instant
+from domain.dates import TZ, fmt_date, fmt_day, fmt_instant, local_instant
 from domain.status import SubmissionState, submission_state
 from domain.timeline import build_timeline
 from models import queries
@@ -23,7 +23,7 @@ from models.access import SecretKeyChanged, rotate_token
 from models.db import SchemaOutdated, check_schema, make_engine, session_scope, upgrade
 from models.plan_file import PlanFileError, read_plan
 from models.plan_store import PlanLoadError, load_plan
-from models.tables import AuditEvent, Contact, Feed, Unit
+from models.tables import AuditEvent, Contact, Feed, OutboxMessage, Unit
 from thidua.links import Links, subscribe_links
 from thidua.settings import get_settings
 
@@ -337,3 +337,29 @@ def serve(
     from portal.app import create_app
 
     uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@app.command("outbox")
+@user_errors
+def outbox_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending | sending | sent | failed | cancelled")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Số thư mới nhất được liệt kê.")] = 50,
+) -> None:
+    """Liệt kê thư trong hàng đợi gửi (mới nhất trước)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    with Session(_engine()) as session:
+        rows = session.exec(query).all()
+    settings = get_settings()
+    if not settings.smtp_url:
+        typer.echo(
+            f"Chưa cấu hình THIDUA_SMTP_URL: thư được ghi thành tệp .eml trong {settings.eml_dir}"
+        )
+    if not rows:
+        typer.echo("Không có thư nào.")
+    for row in rows:
+        line = f"{row.id:>6}  {row.status:<9} {fmt_instant(row.created_at)}  {row.stage:<20} {row.recipient}  {row.subject}"
+        typer.echo(line + (f"  [{row.last_error}]" if row.last_error else ""))

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 from sqlmodel import Session
 
-from models.access import current_token
+from models.access import current_token, current_tokens
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,18 @@ class Links:
     def unit_feed_url(self, session: Session, unit_id: int) -> str:
         token = current_token(session, key=self.key, unit_id=unit_id, purpose="calendar")
         return f"{self.base_url}/calendars/private/{token}.ics"
+
+    def for_units(self, session: Session, unit_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """(submission URL, calendar URL) of many units, in two queries."""
+        portal = current_tokens(session, key=self.key, unit_ids=unit_ids, purpose="portal")
+        calendar = current_tokens(session, key=self.key, unit_ids=unit_ids, purpose="calendar")
+        return {
+            unit_id: (
+                f"{self.base_url}/don-vi/{portal[unit_id]}",
+                f"{self.base_url}/calendars/private/{calendar[unit_id]}.ics",
+            )
+            for unit_id in unit_ids
+        }
 
     def bloc_feed_url(self, bloc_code: str, year: int) -> str:
         return f"{self.base_url}/calendars/{bloc_code}/{year}.ics"

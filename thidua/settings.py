@@ -20,6 +20,22 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None  # signs private links; default: data_dir/secret.key
     calendar_dir: Path | None = None  # also write the feeds here as static files
     feed_refresh_seconds: float = 2.0  # how soon the web app serves a newly published feed
+    smtp_url: str | None = None  # unset: emails are written as .eml files to outbox_dir
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_password_block: str | None = None  # or: the name of a Prefect Secret block
+    smtp_connections: int = 4
+    mail_from: str = "Khối thi đua <no-reply@thidua.invalid>"
+    mail_reply_to: str | None = None
+    outbox_dir: Path | None = None  # default: data_dir/outbox
+
+    @property
+    def eml_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def mail_domain(self) -> str:
+        return self.mail_from.rsplit("@", 1)[-1].strip(" >")
 
     @property
     def base_url(self) -> str:

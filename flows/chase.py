@@ -1,0 +1,141 @@
+"""Flows that write to units: `open_round` announces rounds, `chase_submissions` reminds.
+
+Both take `as_of` (default: now), `dry_run` (decide and show, store and send nothing) and
+optional `deadline` / `unit` codes, so an admin can run them by hand from the Prefect UI.
+"""
+
+import asyncio
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from domain.dates import fmt_instant
+from models.db import open_database, session_scope
+from notifications.drafts import (
+    PlanState,
+    digest_drafts,
+    due_reminders,
+    reminder_drafts,
+    round_drafts,
+)
+from notifications.mailer import send_outbox
+from notifications.outbox import Draft, enqueue
+from notifications.state import active_plan_states
+from thidua.links import Links
+from thidua.settings import Settings, get_settings
+
+
+def _smtp_password(settings: Settings) -> str | None:
+    if not settings.smtp_password_block:
+        return None
+    from prefect.blocks.system import Secret
+
+    return Secret.load(settings.smtp_password_block).get()
+
+
+def _only(
+    drafts: list[Draft], state: PlanState, deadline: str | None, unit: str | None
+) -> list[Draft]:
+    deadline_ids = {d.id for d in state.deadlines if d.code == deadline}
+    unit_ids = {u.id for u in state.units if u.code == unit}
+    return [
+        d
+        for d in drafts
+        if (deadline is None or d.deadline_id in deadline_ids)
+        and (unit is None or d.unit_id in unit_ids)
+    ]
+
+
+def _run(decide, *, as_of, dry_run, deadline, unit, artifact_key: str, title: str) -> list[dict]:
+    """Load the active plans, decide with `decide(state, instant)`, enqueue, send, report."""
+    settings = get_settings()
+    instant = as_of or datetime.now(UTC)
+    logger = get_run_logger()
+    rows: list[dict] = []
+    with open_database(settings.resolved_database_url) as engine:
+        with session_scope(engine) as session:
+            links = Links(settings.base_url, settings.signing_key())
+            for state in active_plan_states(session, links=links):
+                drafts = _only(decide(state, instant), state, deadline, unit)
+                stored = (
+                    0
+                    if dry_run
+                    else enqueue(session, drafts, domain=settings.mail_domain, as_of=instant)
+                )
+                logger.info(
+                    "kế hoạch %s: %d thư được quyết định, %d thư mới vào hàng đợi",
+                    state.year,
+                    len(drafts),
+                    stored,
+                )
+                names = {u.id: u.name for u in state.units}
+                codes = {d.id: d.code for d in state.deadlines}
+                rows += [
+                    {
+                        "Đơn vị": names.get(d.unit_id, "Văn phòng khối"),
+                        "Hạn nộp": codes.get(d.deadline_id, ""),
+                        "Loại thư": d.stage,
+                        "Người nhận": d.recipient,
+                        "Tiêu đề": d.message.subject,
+                    }
+                    for d in drafts
+                ]
+        if not dry_run:
+            report = asyncio.run(send_outbox(engine, settings, password=_smtp_password(settings)))
+            logger.info(
+                "đã gửi %d, hẹn gửi lại %d, lỗi %d", report.sent, report.retried, report.failed
+            )
+    create_table_artifact(
+        key=artifact_key,
+        table=rows or [{"Kết quả": "Không có thư nào cần gửi"}],
+        description=f"{title} lúc {fmt_instant(instant)}{' (chạy thử, không gửi)' if dry_run else ''}",
+    )
+    return rows
+
+
+@flow(name="chase-submissions")
+def chase_submissions(
+    as_of: datetime | None = None,
+    dry_run: bool = False,
+    deadline: str | None = None,
+    unit: str | None = None,
+) -> list[dict]:
+    """Remind every unit that has not submitted, at the stage due now; then the daily digest."""
+
+    def decide(state: PlanState, instant: datetime) -> list[Draft]:
+        drafts = [
+            d
+            for decision in due_reminders(state, instant)
+            for d in reminder_drafts(state, decision, instant)
+        ]
+        return drafts + digest_drafts(state, instant)
+
+    return _run(
+        decide,
+        as_of=as_of,
+        dry_run=dry_run,
+        deadline=deadline,
+        unit=unit,
+        artifact_key="chase-submissions",
+        title="Nhắc nộp hồ sơ",
+    )
+
+
+@flow(name="open-round")
+def open_round(
+    as_of: datetime | None = None,
+    dry_run: bool = False,
+    deadline: str | None = None,
+    unit: str | None = None,
+) -> list[dict]:
+    """Announce each round in progress to every unit, once (also when a plan is activated late)."""
+    return _run(
+        round_drafts,
+        as_of=as_of,
+        dry_run=dry_run,
+        deadline=deadline,
+        unit=unit,
+        artifact_key="open-round",
+        title="Phát động đợt thi đua",
+    )

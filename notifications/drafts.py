@@ -1,0 +1,280 @@
+"""Deciding who gets which email, as of an instant: pure functions from a plan's state to drafts.
+
+The flows load a `PlanState` from the database, call these, and enqueue the drafts; the
+outbox keys below are what make a repeated decision a no-op.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from domain.dates import last_day, local_day
+from domain.reminders import Policy, Stage, due_stage, schedule
+from domain.status import SubmissionState, submission_state
+from domain.workdays import WorkCalendar
+from models.tables import Anniversary, Contact, Deadline, Round, Unit
+from notifications.outbox import Draft
+from notifications.render import render
+
+
+@dataclass(frozen=True)
+class UnitLinks:
+    submit_url: str
+    calendar_url: str
+
+
+@dataclass
+class PlanState:
+    """What the decisions need to know about one active plan."""
+
+    plan_id: int
+    year: int
+    bloc_name: str
+    calendar: WorkCalendar
+    units: list[Unit]
+    unit_names: dict[int, str]
+    focal_points: dict[int, Contact]
+    leaders: dict[int, Contact]
+    secretariat: Contact
+    deadlines: list[Deadline]
+    rounds: list[Round]
+    anniversaries: list[Anniversary]
+    owed: set[tuple[int, int]]
+    receipts: dict[tuple[int, int], list[datetime]]
+    links: dict[int, UnitLinks]
+    sent_reminders: set[str] = field(default_factory=set)  # outbox keys without the recipient
+    failures: list[dict] = field(default_factory=list)  # emails that could not be delivered
+
+    def submitted(self, deadline: Deadline, unit: Unit, as_of: datetime) -> bool:
+        state = submission_state(
+            deadline.due_at, self.receipts.get((deadline.id, unit.id), []), as_of
+        )
+        return state in (SubmissionState.SUBMITTED, SubmissionState.LATE)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reminder decided for a unit on a deadline (before it becomes per-recipient drafts)."""
+
+    unit: Unit
+    deadline: Deadline
+    stage: Stage
+
+
+def reminder_key(deadline: Deadline, unit: Unit, stage: str) -> str:
+    # The due date is part of the key: a moved deadline gets a fresh schedule.
+    return f"reminder:{deadline.id}:{deadline.due_on.isoformat()}:{unit.id}:{stage}"
+
+
+def due_reminders(state: PlanState, as_of: datetime) -> list[Decision]:
+    """Every reminder due now: the latest open stage per unit and deadline, if not yet sent."""
+    decisions = []
+    for deadline in state.deadlines:
+        stages = schedule(
+            deadline.due_at, Policy.from_rules(deadline.reminder_policy), state.calendar
+        )
+        for unit in state.units:
+            if (deadline.id, unit.id) not in state.owed:
+                continue
+            sent = {
+                stage.name
+                for stage in stages
+                if reminder_key(deadline, unit, stage.name) in state.sent_reminders
+            }
+            stage = due_stage(
+                stages, state.calendar, as_of, state.submitted(deadline, unit, as_of), sent
+            )
+            if stage is not None:
+                decisions.append(Decision(unit, deadline, stage))
+    return decisions
+
+
+def _common(state: PlanState, addressee: str, unit: Unit | None) -> dict:
+    secretariat = state.secretariat
+    return {
+        "year": state.year,
+        "addressee": addressee,
+        "bloc": {"name": state.bloc_name},
+        "secretariat": {
+            "name": secretariat.name,
+            "title": secretariat.title,
+            "phone": secretariat.phone,
+            "email": secretariat.emails[0] if secretariat.emails else None,
+        },
+        "links": state.links[unit.id] if unit else None,
+    }
+
+
+def _deadline_context(state: PlanState, deadline: Deadline) -> dict:
+    return {
+        "title": deadline.title,
+        "wording": deadline.wording,
+        "last_day": last_day(deadline.due_at),
+        "recipient": state.unit_names[deadline.recipient_unit_id],
+        "documents": deadline.documents,
+    }
+
+
+def reminder_drafts(state: PlanState, decision: Decision, as_of: datetime) -> list[Draft]:
+    """The emails of one decision: to the focal point, and when escalated to the leader and the
+    secretariat as well."""
+    unit, deadline, stage = decision.unit, decision.deadline, decision.stage
+    today = local_day(as_of)
+    last = last_day(deadline.due_at)
+    template = {"before": "reminder_before", "due": "due_today", "overdue": "overdue"}[
+        stage.name.split("-")[0]
+    ]
+    context = {
+        "unit": unit.name,
+        "deadline": _deadline_context(state, deadline),
+        "today": today,
+        "working_days_left": state.calendar.count_between(today, last),
+        "working_days_late": state.calendar.count_between(last, today),
+        "escalated": False,
+    }
+    recipients = [(state.focal_points[unit.id], False)]
+    if stage.escalate:
+        if unit.id in state.leaders:
+            recipients.append((state.leaders[unit.id], True))
+        recipients.append((state.secretariat, True))
+    drafts: list[Draft] = []
+    for contact, escalated in recipients:
+        addressee = (
+            f"Lãnh đạo {unit.name}"
+            if escalated and contact.role == "leader"
+            else (contact.name if escalated else unit.name)
+        )
+        message = render(
+            template, {**_common(state, addressee, unit), **context, "escalated": escalated}
+        )
+        for email in contact.emails:
+            if any(d.recipient == email for d in drafts):
+                continue  # one address, one email (the head's secretariat is its focal point)
+            drafts.append(
+                Draft(
+                    key=f"{reminder_key(deadline, unit, stage.name)}:{email}",
+                    recipient=email,
+                    stage=stage.name,
+                    message=message,
+                    thread=f"{deadline.id}:{unit.id}",
+                    plan_id=state.plan_id,
+                    unit_id=unit.id,
+                    deadline_id=deadline.id,
+                )
+            )
+    return drafts
+
+
+def round_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
+    """Announce each round in progress to every unit, once; with it, the registration request
+    for each registration deadline of the round not yet due and not yet submitted."""
+    today = local_day(as_of)
+    if not state.calendar.is_office_time(as_of):
+        return []
+    drafts = []
+    for rnd in state.rounds:
+        if not rnd.starts_on <= today <= rnd.ends_on:
+            continue
+        in_round = [d for d in state.deadlines if d.round_id == rnd.id]
+        for unit in state.units:
+            owed = [d for d in in_round if (d.id, unit.id) in state.owed]
+            context = {
+                **_common(state, unit.name, unit),
+                "round": {
+                    "name": rnd.name,
+                    "starts_on": rnd.starts_on,
+                    "ends_on": rnd.ends_on,
+                    "theme": rnd.theme,
+                    "anniversaries": [a for a in state.anniversaries if a.round_id == rnd.id],
+                    "deadlines": [_deadline_context(state, d) for d in owed],
+                },
+            }
+            messages = [
+                (f"round:{rnd.id}", "round-opening", render("round_opening", context), None)
+            ]
+            for deadline in owed:
+                if (
+                    deadline.kind == "registration"
+                    and as_of < deadline.due_at
+                    and not state.submitted(deadline, unit, as_of)
+                ):
+                    request = render(
+                        "registration_request",
+                        {**context, "deadline": _deadline_context(state, deadline)},
+                    )
+                    messages.append(
+                        (
+                            f"registration:{deadline.id}",
+                            "registration-request",
+                            request,
+                            deadline.id,
+                        )
+                    )
+            for key, stage, message, deadline_id in messages:
+                drafts += [
+                    Draft(
+                        key=f"{key}:{unit.id}:{email}",
+                        recipient=email,
+                        stage=stage,
+                        message=message,
+                        plan_id=state.plan_id,
+                        unit_id=unit.id,
+                        deadline_id=deadline_id,
+                    )
+                    for email in state.focal_points[unit.id].emails
+                ]
+    return drafts
+
+
+def digest_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
+    """One digest a working day to the secretariat: units × deadlines in progress, and the
+    emails that could not be delivered. Nothing on a quiet day."""
+    today = local_day(as_of)
+    if not state.calendar.is_office_time(as_of):
+        return []
+    columns = [d for d in state.deadlines if _in_progress(state, d, today, as_of)]
+    if not columns and not state.failures:
+        return []
+    rows = []
+    for unit in state.units:
+        cells = [
+            {
+                "deadline": d.code,
+                "state": submission_state(
+                    d.due_at, state.receipts.get((d.id, unit.id), []), as_of
+                ).value
+                if (d.id, unit.id) in state.owed
+                else "—",
+            }
+            for d in columns
+        ]
+        rows.append({"unit": unit.name, "cells": cells})
+    context = {
+        **_common(state, state.secretariat.name, None),
+        "today": today,
+        "columns": [d.code for d in columns],
+        "rows": rows,
+        "failures": state.failures,
+    }
+    message = render("digest", context)
+    return [
+        Draft(
+            key=f"digest:{state.plan_id}:{today.isoformat()}:{email}",
+            recipient=email,
+            stage="digest",
+            message=message,
+            plan_id=state.plan_id,
+        )
+        for email in state.secretariat.emails
+    ]
+
+
+def _in_progress(state: PlanState, deadline: Deadline, today: date, as_of: datetime) -> bool:
+    """Reminders for it have started, and some unit still owes it."""
+    stages = schedule(deadline.due_at, Policy.from_rules(deadline.reminder_policy), state.calendar)
+    if not stages or today < stages[0].day:
+        return False
+    return any(
+        not state.submitted(deadline, unit, as_of)
+        for unit in state.units
+        if (deadline.id, unit.id) in state.owed
+    )

@@ -1,0 +1,70 @@
+"""Loading what the email decisions need from the database (one `PlanState` per active plan)."""
+
+from datetime import date, time
+
+from sqlmodel import Session, select
+
+from domain.workdays import vietnam_calendar
+from models import queries
+from models.tables import Bloc, Contact, OutboxMessage, YearPlan
+from notifications.drafts import PlanState, UnitLinks
+from thidua.links import Links
+
+
+def active_plan_states(session: Session, *, links: Links) -> list[PlanState]:
+    plans = session.exec(
+        select(YearPlan).where(YearPlan.state == "active").order_by(YearPlan.id)
+    ).all()
+    return [plan_state(session, plan=plan, links=links) for plan in plans]
+
+
+def plan_state(session: Session, *, plan: YearPlan, links: Links) -> PlanState:
+    bloc = session.get(Bloc, plan.bloc_id)
+    units = queries.plan_units(session=session, plan=plan)
+    rounds, anniversaries, deadlines, _ = queries.plan_events(session=session, plan=plan)
+    contacts = session.exec(select(Contact).where(Contact.unit_id.in_([u.id for u in units]))).all()
+    rules = plan.rules.get("calendar", {})
+    opens, closes = (time.fromisoformat(t) for t in rules.get("office_hours", ["07:30", "17:00"]))
+    calendar = vietnam_calendar(
+        [plan.year],
+        extra_holidays=[date.fromisoformat(d) for d in rules.get("extra_holidays", [])],
+        extra_working_days=[date.fromisoformat(d) for d in rules.get("extra_working_days", [])],
+        office_hours=(opens, closes),
+    )
+    sent = session.exec(
+        select(OutboxMessage.key).where(
+            OutboxMessage.plan_id == plan.id,
+            OutboxMessage.key.startswith("reminder:"),
+            OutboxMessage.status != "cancelled",
+        )
+    ).all()
+    failed = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.plan_id == plan.id, OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id.desc())
+        .limit(20)
+    ).all()
+    return PlanState(
+        plan_id=plan.id,
+        year=plan.year,
+        bloc_name=bloc.name,
+        calendar=calendar,
+        units=units,
+        unit_names={u.id: u.name for u in queries.bloc_units(session=session, bloc_id=bloc.id)},
+        focal_points={c.unit_id: c for c in contacts if c.role == "focal_point"},
+        leaders={c.unit_id: c for c in contacts if c.role == "leader"},
+        secretariat=session.get(Contact, plan.secretariat_contact_id),
+        deadlines=[d for d in deadlines if not d.cancelled],
+        rounds=[r for r in rounds if not r.cancelled],
+        anniversaries=[a for a in anniversaries if not a.cancelled],
+        owed=queries.obligations(session=session, plan=plan),
+        receipts=queries.accepted_receipts(session=session, plan=plan),
+        links={
+            unit_id: UnitLinks(*urls)
+            for unit_id, urls in links.for_units(session, [u.id for u in units]).items()
+        },
+        sent_reminders={key.rsplit(":", 1)[0] for key in sent},
+        failures=[
+            {"recipient": m.recipient, "subject": m.subject, "error": m.last_error} for m in failed
+        ],
+    )

@@ -1,0 +1,180 @@
+"""open_round and chase_submissions on a real Prefect server, sending to a real SMTP server."""
+
+import email
+import email.policy
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+from prefect.settings import PREFECT_API_URL
+from sqlmodel import Session, select
+
+from domain.dates import TZ
+from flows.chase import chase_submissions, open_round
+from models.db import session_scope
+from models.plan_file import read_plan
+from models.plan_store import load_plan
+from models.tables import Deadline, OutboxMessage, Submission, Unit, YearPlan
+from tests.conftest import EXAMPLE_PLAN, ROOT
+
+MONDAY = datetime(2020, 2, 24, 8, 0, tzinfo=TZ)  # before-7 of the registration deadline
+FOCAL_EMAILS = 10  # nine units, one of them with two addresses
+
+
+@pytest.fixture
+def active_plan(db):
+    with session_scope(db.engine) as session:
+        load_plan(session, read_plan(EXAMPLE_PLAN), actor="test")
+        session.exec(select(YearPlan)).one().state = "active"
+    return db
+
+
+@pytest.fixture
+def mail(prefect_server, active_plan, settings_for, smtp_server):
+    settings_for(
+        active_plan,
+        THIDUA_SMTP_URL=smtp_server.url + "?timeout=5",
+        THIDUA_PUBLIC_URL="https://thidua.example.gov.vn",
+    )
+    return smtp_server.handler
+
+
+def _received(handler) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(raw, policy=email.policy.default) for raw in handler.accepted]
+
+
+def test_chase_reminds_every_unit_that_owes_and_sends_the_digest(mail, active_plan):
+    rows = chase_submissions(as_of=MONDAY)
+    received = _received(mail)
+    reminders = [m for m in received if "Nhắc hạn" in m["Subject"]]
+    assert len(reminders) == FOCAL_EMAILS and len(rows) == FOCAL_EMAILS + 1
+    assert {m["Subject"] for m in reminders} == {
+        "[Thi đua 2020] Nhắc hạn: Gửi đăng ký danh hiệu thi đua năm 2020 – hạn cuối 04/03/2020"
+    }
+    syt = next(m for m in reminders if m["To"] == "vanphong.syt@bacgiang.gov.vn.example")
+    text = syt.get_body(("plain",)).get_content()
+    assert text.startswith("Kính gửi: Sở Y tế") and "Còn 7 ngày làm việc" in text
+    assert "https://thidua.example.gov.vn/don-vi/" in text and "/calendars/private/" in text
+    (digest,) = [m for m in received if "Tình hình nộp hồ sơ" in m["Subject"]]
+    assert digest["To"] == "dongbl.stttt@bacgiang.gov.vn.example"
+    assert "Sở Y tế: dang-ky: Chưa nộp" in digest.get_body(("plain",)).get_content()
+
+
+def test_chase_run_again_the_same_day_sends_nothing_more(mail):
+    chase_submissions(as_of=MONDAY)
+    count = len(mail.accepted)
+    chase_submissions(as_of=MONDAY.replace(hour=14))
+    assert len(mail.accepted) == count
+
+
+def test_dry_run_decides_but_stores_and_sends_nothing(mail, active_plan):
+    rows = chase_submissions(as_of=MONDAY, dry_run=True, unit="syt")
+    assert [row["Loại thư"] for row in rows] == ["before-7"]
+    assert mail.accepted == []
+    with Session(active_plan.engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+
+
+def test_filters_limit_the_run_to_one_unit_and_deadline(mail):
+    rows = chase_submissions(as_of=MONDAY, deadline="dang-ky", unit="sgddt")
+    assert sorted(row["Người nhận"] for row in rows) == [
+        "thiduakhenthuong.sgddt@bacgiang.gov.vn.example",
+        "vanphong.sgddt@bacgiang.gov.vn.example",
+    ]
+    assert len(mail.accepted) == 2
+
+
+def test_a_recorded_submission_stops_that_units_reminders(mail, active_plan):
+    with session_scope(active_plan.engine) as session:
+        unit = session.exec(select(Unit).where(Unit.code == "syt")).one()
+        deadline = session.exec(select(Deadline).where(Deadline.code == "dang-ky")).one()
+        session.add(
+            Submission(
+                deadline_id=deadline.id,
+                unit_id=unit.id,
+                version=1,
+                channel="paper",
+                received_at=datetime(2020, 2, 21, 9, 0, tzinfo=TZ),
+            )
+        )
+    chase_submissions(as_of=MONDAY)
+    recipients = {m["To"] for m in _received(mail)}
+    assert "vanphong.syt@bacgiang.gov.vn.example" not in recipients
+    assert "vanphong.bdt@bacgiang.gov.vn.example" in recipients
+
+
+def test_round_is_announced_once_with_the_registration_request(mail):
+    open_round(as_of=MONDAY)
+    open_round(as_of=MONDAY.replace(day=25))
+    subjects = [
+        m["Subject"] for m in _received(mail) if m["To"] == "vanphong.syt@bacgiang.gov.vn.example"
+    ]
+    assert subjects == [
+        "[Thi đua 2020] Phát động Đợt thi đua thứ nhất (01/01/2020 – 30/06/2020)",
+        "[Thi đua 2020] Đề nghị gửi đăng ký thi đua trước ngày 05/3/2020",
+    ]
+    assert len(mail.accepted) == 2 * FOCAL_EMAILS
+
+
+def test_nothing_is_sent_on_a_weekend(mail):
+    assert chase_submissions(as_of=datetime(2020, 2, 29, 9, 0, tzinfo=TZ)) == []
+    assert open_round(as_of=datetime(2020, 3, 1, 9, 0, tzinfo=TZ)) == []
+    assert mail.accepted == []
+
+
+CHASE = "from flows.chase import chase_submissions; from datetime import datetime; from domain.dates import TZ; chase_submissions(as_of=datetime(2020, 3, 11, 8, 0, tzinfo=TZ))"
+
+
+def test_two_chase_runs_at_once_send_each_email_exactly_once(mail, active_plan, smtp_server):
+    env = {
+        **os.environ,
+        **active_plan.env,
+        "THIDUA_SMTP_URL": smtp_server.url,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "THIDUA_SMTP_CONNECTIONS": "2",
+    }
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHASE],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0].decode() for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    ids = [m["Message-ID"] for m in _received(mail)]
+    assert len(ids) == len(set(ids))
+    with Session(active_plan.engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    assert len(ids) == len(rows) and all(row.status == "sent" for row in rows)
+    # overdue-2 of registration is escalated: focal points, the 9 leaders and the secretariat
+    # about each of the 9 units, and the digest. For the head unit the secretariat is its own
+    # focal point (same address), and one address gets one email per decision.
+    assert len(rows) == FOCAL_EMAILS + 9 + (9 - 1) + 1
+
+
+def test_outbox_command_lists_what_was_sent(mail, active_plan):
+    chase_submissions(as_of=MONDAY, unit="bdt")
+    out = active_plan.cli("outbox", check=True).stdout
+    assert "sent" in out and "before-7" in out and "vanphong.bdt@bacgiang.gov.vn.example" in out
+    assert "[Thi đua 2020] Nhắc hạn: Gửi đăng ký danh hiệu thi đua năm 2020" in out
+    assert (
+        active_plan.cli("outbox", "--status", "failed", check=True)
+        .stdout.strip()
+        .endswith("Không có thư nào.")
+    )
+
+
+def test_without_smtp_emails_are_written_as_eml_files(prefect_server, active_plan, settings_for):
+    settings_for(active_plan)
+    rows = chase_submissions(as_of=MONDAY, unit="syt")
+    files = list((active_plan.data_dir / "outbox").glob("*.eml"))
+    assert len(files) == len(rows) == 1
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["To"] == "vanphong.syt@bacgiang.gov.vn.example"
+    assert "thư được ghi thành tệp .eml" in active_plan.cli("outbox", check=True).stdout
