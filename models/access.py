@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models.tables import AccessToken
+from models.db import insert_or_ignore
+from models.tables import AccessToken, utcnow
 
 PURPOSES = ("calendar", "portal")
 
@@ -46,13 +47,17 @@ def _current(session: Session, unit_id: int, purpose: str) -> AccessToken | None
 
 
 def _issue(session: Session, key: bytes, unit_id: int, purpose: str, generation: int) -> str:
+    # Derived, not random: two processes issuing the same generation at once make the same
+    # token, and the insert lets the second one pass.
     token = _derive(key, unit_id, purpose, generation)
-    session.add(
-        AccessToken(
-            unit_id=unit_id, purpose=purpose, generation=generation, token_sha256=_sha256(token)
-        )
-    )
-    session.flush()
+    row = {
+        "unit_id": unit_id,
+        "purpose": purpose,
+        "generation": generation,
+        "token_sha256": _sha256(token),
+        "created_at": utcnow(),
+    }
+    insert_or_ignore(session, AccessToken, [row], ["unit_id", "purpose", "generation"])
     return token
 
 

@@ -9,6 +9,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -85,3 +87,19 @@ def check_schema(engine: Engine) -> None:
         raise SchemaOutdated(
             f"cơ sở dữ liệu đang ở phiên bản {current or 'trống'}, cần {head}: chạy `thidua db upgrade`"
         )
+
+
+def insert_or_ignore(session: Session, model: type, rows: list[dict], conflict: list[str]) -> int:
+    """INSERT … ON CONFLICT (conflict) DO NOTHING, on SQLite and PostgreSQL alike; returns how
+    many rows were new. Racing writers of the same key both succeed and one row remains."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stored = 0
+    for start in range(0, len(rows), 500):  # stays under SQLite's bound-parameter limit
+        statement = (
+            insert(model)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing(index_elements=conflict)
+            .returning(model.id)
+        )
+        stored += len(session.execute(statement).all())
+    return stored

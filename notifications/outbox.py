@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from models.db import insert_or_ignore
 from models.tables import OutboxMessage
 from notifications.render import Rendered
 
@@ -77,18 +76,7 @@ def enqueue(session: Session, drafts: list[Draft], *, domain: str, as_of: dateti
                 "created_at": as_of,
             },
         )
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    values = list(rows.values())
-    stored = 0
-    for start in range(0, len(values), 500):  # stays under SQLite's bound-parameter limit
-        statement = (
-            insert(OutboxMessage)
-            .values(values[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.id)
-        )
-        stored += len(session.execute(statement).all())
-    return stored
+    return insert_or_ignore(session, OutboxMessage, list(rows.values()), ["key"])
 
 
 def claim(session: Session, *, as_of: datetime, limit: int) -> list[OutboxMessage]:
