@@ -34,8 +34,16 @@ def unit_feed_key(unit_id: int) -> str:
     return f"unit/{unit_id}"
 
 
-def publish_bloc(session: Session, *, bloc: Bloc, as_of: datetime, links: Links) -> list[str]:
-    """Rebuild every feed of `bloc` as of `as_of`; returns the keys of the feeds that changed."""
+def publish_bloc(
+    session: Session,
+    *,
+    bloc: Bloc,
+    as_of: datetime,
+    links: Links,
+    only_units: set[int] | None = None,
+) -> list[str]:
+    """Rebuild every feed of `bloc` as of `as_of` (or, with `only_units`, just those units'
+    private feeds: what a submission changes); returns the keys of the feeds that changed."""
     plans = session.exec(
         select(YearPlan)
         .where(YearPlan.bloc_id == bloc.id, YearPlan.state.in_(PUBLISHED_STATES))
@@ -53,10 +61,14 @@ def publish_bloc(session: Session, *, bloc: Bloc, as_of: datetime, links: Links)
             description=f"Lịch thi đua năm {plan.year}: các đợt, hạn nộp và cuộc họp của {bloc.name}.",
         )
         key = bloc_feed_key(bloc.code, plan.year)
-        if _store(session, key, meta, bloc_events(rows), registry[key], as_of):
+        if only_units is None and _store(
+            session, key, meta, bloc_events(rows), registry[key], as_of
+        ):
             changed.append(key)
         owed = queries.obligations(session=session, plan=plan)
         receipts = queries.accepted_receipts(session=session, plan=plan)
+        if only_units is not None:
+            members = [unit for unit in members if unit.id in only_units]
         urls = links.for_units(session, [unit.id for unit in members])
         for unit in members:
             units[unit.id] = unit

@@ -7,7 +7,7 @@ outbox keys below are what make a repeated decision a no-op.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from domain.dates import last_day, local_day
+from domain.dates import fmt_instant, last_day, local_day
 from domain.reminders import Policy, Stage, due_stage, schedule
 from domain.status import SubmissionState, submission_state
 from domain.workdays import WorkCalendar
@@ -278,3 +278,32 @@ def _in_progress(state: PlanState, deadline: Deadline, today: date, as_of: datet
         for unit in state.units
         if (deadline.id, unit.id) in state.owed
     )
+
+
+def receipt_drafts(
+    state: PlanState, unit: Unit, deadline: Deadline, submission, files: list[str]
+) -> list[Draft]:
+    """The acknowledgement of an accepted submission, to the unit's focal point."""
+    context = {
+        **_common(state, unit.name, unit),
+        "unit": unit.name,
+        "deadline": _deadline_context(state, deadline),
+        "version": submission.version,
+        "received_at": fmt_instant(submission.received_at),
+        "late": submission.received_at >= deadline.due_at,
+        "files": files,
+    }
+    message = render("receipt", context)
+    return [
+        Draft(
+            key=f"receipt:{submission.id}:{email}",
+            recipient=email,
+            stage="receipt",
+            message=message,
+            thread=f"{deadline.id}:{unit.id}",
+            plan_id=state.plan_id,
+            unit_id=unit.id,
+            deadline_id=deadline.id,
+        )
+        for email in state.focal_points[unit.id].emails
+    ]

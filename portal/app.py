@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import make_engine
-from portal import feeds
+from portal import feeds, pages
 from portal.feed_cache import FeedCache
 from thidua.settings import Settings, get_settings
 
@@ -21,7 +21,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        engine = make_engine(settings.resolved_database_url)
+        engine = app.state.engine = make_engine(settings.resolved_database_url)
+        app.state.settings = settings
         cache = app.state.feeds = FeedCache()
 
         async def refresh() -> None:
@@ -45,4 +46,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="thidua", lifespan=lifespan)
     app.router.routes.extend(feeds.routes)
+    app.include_router(pages.router)
     return app

@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,3 +189,29 @@ def smtp_server():
     controller.url = f"smtp://127.0.0.1:{controller.port}"
     yield controller
     controller.stop()
+
+
+@contextmanager
+def running(settings) -> Iterator:
+    """The web app on a real loopback port (uvicorn in a thread), and an httpx client for it."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from portal.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    limit = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < limit, "server did not start"
+        time.sleep(0.05)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        yield client
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -178,3 +178,24 @@ def test_without_smtp_emails_are_written_as_eml_files(prefect_server, active_pla
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "vanphong.syt@bacgiang.gov.vn.example"
     assert "thư được ghi thành tệp .eml" in active_plan.cli("outbox", check=True).stdout
+
+
+def test_a_paper_submission_recorded_by_the_secretariat_stops_reminders(mail, active_plan):
+    recorded = active_plan.cli(
+        "submission",
+        "record",
+        "syt",
+        "dang-ky",
+        "--at",
+        "2020-02-21 09:00",
+        "--note",
+        "Công văn số 12/SYT",
+        check=True,
+    )
+    assert "Đã ghi nhận syt / dang-ky: lần 1, lúc 09:00 21/02/2020." in recorded.stdout
+    chase_submissions(as_of=MONDAY)
+    recipients = {m["To"] for m in _received(mail) if "Nhắc hạn" in m["Subject"]}
+    assert (
+        "vanphong.syt@bacgiang.gov.vn.example" not in recipients
+        and len(recipients) == FOCAL_EMAILS - 1
+    )

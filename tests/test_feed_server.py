@@ -1,16 +1,11 @@
 """The feeds over real HTTP: a uvicorn server on loopback, requests with httpx."""
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import httpx
 import pytest
-import uvicorn
 from sqlmodel import select
 
 from calendars.publish import publish_feeds
@@ -18,35 +13,10 @@ from models.db import session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import YearPlan
-from portal.app import create_app
-from tests.conftest import EXAMPLE_PLAN
+from tests.conftest import EXAMPLE_PLAN, running
 from thidua.settings import Settings
 
 BLOC_PATH = "/calendars/bg-vhxh/2020.ics"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running(settings: Settings) -> Iterator[httpx.Client]:
-    """The app on a real loopback port, and a client for it."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not instance.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-        yield client
-    instance.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ from models.access import SecretKeyChanged, rotate_token
 from models.db import SchemaOutdated, check_schema, make_engine, session_scope, upgrade
 from models.plan_file import PlanFileError, read_plan
 from models.plan_store import PlanLoadError, load_plan
-from models.tables import AuditEvent, Contact, Feed, OutboxMessage, Unit
+from models.tables import AuditEvent, Contact, Deadline, Feed, OutboxMessage, Unit
+from thidua.intake import Upload, take_submission
 from thidua.links import Links, subscribe_links
 from thidua.settings import get_settings
 
@@ -40,6 +41,8 @@ calendar_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
 app.add_typer(calendar_app, name="calendar")
+submission_app = typer.Typer(help="Hồ sơ đơn vị đã nộp.", no_args_is_help=True)
+app.add_typer(submission_app, name="submission")
 
 Year = Annotated[int | None, typer.Option(help="Năm kế hoạch (mặc định: năm mới nhất).")]
 BlocCode = Annotated[str | None, typer.Option("--bloc", help="Mã khối (khi có nhiều khối).")]
@@ -363,3 +366,66 @@ def outbox_list(
     for row in rows:
         line = f"{row.id:>6}  {row.status:<9} {fmt_instant(row.created_at)}  {row.stage:<20} {row.recipient}  {row.subject}"
         typer.echo(line + (f"  [{row.last_error}]" if row.last_error else ""))
+
+
+@submission_app.command("record")
+@user_errors
+def submission_record(
+    unit: Annotated[str, typer.Argument(help="Mã đơn vị.")],
+    deadline: Annotated[str, typer.Argument(help="Mã hạn nộp (xem `thidua status`).")],
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--at",
+            formats=["%Y-%m-%d", "%Y-%m-%d %H:%M"],
+            help="Thời điểm nhận (giờ Việt Nam; mặc định: bây giờ).",
+        ),
+    ] = None,
+    channel: Annotated[
+        str, typer.Option(help="paper (văn bản giấy) hoặc dispatch (công văn).")
+    ] = "paper",
+    note: Annotated[str | None, typer.Option(help="Ghi chú, ví dụ số công văn.")] = None,
+    file: Annotated[
+        list[Path] | None, typer.Option("--file", help="Tệp bản chụp/bản điện tử (lặp lại được).")
+    ] = None,
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Ghi nhận hồ sơ đơn vị gửi bằng văn bản giấy hoặc công văn (dừng nhắc việc cho hạn đó)."""
+    if channel not in ("paper", "dispatch"):
+        raise _fail("--channel phải là paper hoặc dispatch")
+    settings = get_settings()
+    received = local_instant(at.date(), at.time()) if at else datetime.now(UTC)
+    uploads = []
+    for path in file or []:
+        try:
+            uploads.append(Upload(path.name, path.read_bytes()[: settings.max_upload_bytes + 1]))
+        except OSError as error:
+            raise _fail(f"không đọc được tệp {path}: {error.strerror}") from None
+    with session_scope(_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        found_unit = _find_unit(session, plan, unit)
+        found = session.exec(
+            select(Deadline).where(Deadline.plan_id == plan.id, Deadline.code == deadline)
+        ).one_or_none()
+        if found is None or found.cancelled:
+            raise queries.NotFound(f"không có hạn nộp '{deadline}' trong kế hoạch năm {plan.year}")
+        submission = take_submission(
+            session,
+            settings,
+            deadline=found,
+            unit=found_unit,
+            received_at=received,
+            channel=channel,
+            uploads=uploads,
+            note=note,
+            recorded_by=getpass.getuser(),
+        )
+        late = " (nộp muộn)" if submission.received_at >= found.due_at else ""
+    if submission.status == "rejected":
+        for error in submission.errors:
+            typer.echo(error, err=True)
+        raise _fail(f"hồ sơ lần {submission.version} được lưu là không hợp lệ")
+    typer.echo(
+        f"Đã ghi nhận {found_unit.code} / {deadline}: lần {submission.version}, lúc {fmt_instant(received)}{late}."
+    )

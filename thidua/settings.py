@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     mail_from: str = "Khối thi đua <no-reply@thidua.invalid>"
     mail_reply_to: str | None = None
     outbox_dir: Path | None = None  # default: data_dir/outbox
+    max_upload_bytes: int = 20_000_000  # per file
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
 
     @property
     def eml_dir(self) -> Path:

@@ -1,0 +1,226 @@
+"""A unit's private submission page: its deadlines, what it sent, and a form per deadline.
+
+Server-rendered, works without JavaScript, readable on a phone. A wrong or rotated token gets
+the same 404 page as any unknown address.
+"""
+
+from datetime import UTC, datetime
+
+from anyio import to_thread
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlmodel import Session, select
+from starlette.datastructures import UploadFile
+
+from domain.dates import fmt_day, fmt_instant, last_day
+from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
+from domain.status import SubmissionState, submission_state
+from models import queries
+from models.access import unit_for_token
+from models.db import session_scope
+from models.submissions import history
+from models.tables import Bloc, Deadline, Membership, Unit, YearPlan
+from notifications.mailer import send_outbox
+from thidua.intake import Upload, take_submission
+from thidua.links import Links
+
+router = APIRouter(include_in_schema=False)
+PAGES = Environment(
+    loader=PackageLoader("portal", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",)),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+STATE_CLASSES = {
+    SubmissionState.SUBMITTED: "s-done",
+    SubmissionState.LATE: "s-late",
+    SubmissionState.PENDING: "s-pending",
+    SubmissionState.OVERDUE: "s-overdue",
+}
+CHANNELS = {
+    "portal": "qua trang này",
+    "api": "qua API",
+    "paper": "văn bản giấy",
+    "dispatch": "công văn",
+}
+
+
+def _page(name: str, status: int = 200, **context) -> HTMLResponse:
+    headers = {
+        "Referrer-Policy": "no-referrer",
+        "X-Robots-Tag": "noindex",
+        "Cache-Control": "no-store",
+    }
+    return HTMLResponse(
+        PAGES.get_template(name).render(context), status_code=status, headers=headers
+    )
+
+
+def _not_found() -> HTMLResponse:
+    return _page("not_found.html.j2", 404)
+
+
+def _unit_and_plans(session: Session, token: str) -> tuple[Unit, list[YearPlan]] | None:
+    unit_id = unit_for_token(session, token=token, purpose="portal")
+    if unit_id is None:
+        return None
+    plans = session.exec(
+        select(YearPlan)
+        .join(Membership, Membership.plan_id == YearPlan.id)
+        .where(Membership.unit_id == unit_id, YearPlan.state == "active")
+        .order_by(YearPlan.year)
+    ).all()
+    return session.get(Unit, unit_id), list(plans)
+
+
+def _unit_page(
+    request: Request, session: Session, token: str, unit: Unit, plans, status=200, **extra
+):
+    settings = request.app.state.settings
+    now = datetime.now(UTC)
+    items = []
+    for plan in plans:
+        deadlines = [
+            d for d in queries.plan_events(session=session, plan=plan)[2] if not d.cancelled
+        ]
+        owed = queries.obligations(session=session, plan=plan)
+        deadlines = [d for d in deadlines if (d.id, unit.id) in owed]
+        past = history(session, unit_id=unit.id, deadline_ids=[d.id for d in deadlines])
+        names = {u.id: u.name for u in queries.bloc_units(session=session, bloc_id=plan.bloc_id)}
+        for d in deadlines:
+            entries = past.get(d.id, [])
+            received = [s.received_at for s, _ in entries if s.status == "accepted"]
+            state = submission_state(d.due_at, received, now)
+            items.append(
+                {
+                    "anchor": f"{plan.year}-{d.code}",
+                    "action": f"/don-vi/{token}/nop/{plan.year}/{d.code}",
+                    "kind": d.kind,
+                    "title": d.title,
+                    "wording": d.wording,
+                    "last_day": fmt_day(last_day(d.due_at)),
+                    "recipient": names[d.recipient_unit_id],
+                    "documents": d.documents,
+                    "state": state.value,
+                    "state_class": STATE_CLASSES[state],
+                    "history": [
+                        {
+                            "version": s.version,
+                            "at": fmt_instant(s.received_at),
+                            "channel": CHANNELS.get(s.channel, s.channel),
+                            "rejected": s.status == "rejected",
+                            "files": [f.filename for f in files],
+                        }
+                        for s, files in entries
+                    ],
+                }
+            )
+    bloc = session.get(Bloc, unit.bloc_id)
+    links = Links(settings.base_url, settings.signing_key())
+    context = {"receipt": None, "errors": [], "errors_for": None, **extra}
+    return _page(
+        "unit.html.j2",
+        status,
+        unit=unit,
+        bloc_name=bloc.name,
+        deadlines=items,
+        collective_titles=COLLECTIVE_TITLES,
+        individual_titles=INDIVIDUAL_TITLES,
+        calendar_url=links.unit_feed_url(session, unit.id),
+        **context,
+    )
+
+
+@router.get("/don-vi/{token}", response_class=HTMLResponse)
+def unit_page(token: str, request: Request):
+    with session_scope(request.app.state.engine) as session:
+        found = _unit_and_plans(session, token)
+        if found is None:
+            return _not_found()
+        return _unit_page(request, session, token, *found)
+
+
+@router.post("/don-vi/{token}/nop/{year}/{code}", response_class=HTMLResponse)
+async def submit(token: str, year: int, code: str, request: Request, background: BackgroundTasks):
+    settings = request.app.state.settings
+    form = await request.form(max_files=20, max_fields=50)
+    uploads = []
+    for item in form.getlist("files"):
+        if isinstance(item, UploadFile) and item.filename:
+            content = await item.read(settings.max_upload_bytes + 1)  # never more than the limit
+            uploads.append(Upload(item.filename, content))
+    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    await form.close()
+    response, accepted = await to_thread.run_sync(
+        _record, request, token, year, code, fields, uploads
+    )
+    if accepted:  # the receipt leaves at once, not at the next scheduled run
+        background.add_task(send_outbox, request.app.state.engine, settings)
+    return response
+
+
+def _record(
+    request: Request, token: str, year: int, code: str, fields: dict, uploads: list[Upload]
+) -> tuple[HTMLResponse, bool]:
+    settings = request.app.state.settings
+    with session_scope(request.app.state.engine) as session:
+        found = _unit_and_plans(session, token)
+        if found is None:
+            return _not_found(), False
+        unit, plans = found
+        plan = next((p for p in plans if p.year == year), None)
+        deadline = None
+        if plan is not None:
+            deadline = session.exec(
+                select(Deadline).where(
+                    Deadline.plan_id == plan.id,
+                    Deadline.code == code,
+                    Deadline.cancelled.is_(False),
+                )
+            ).one_or_none()
+        if deadline is None or (deadline.id, unit.id) not in queries.obligations(
+            session=session, plan=plan
+        ):
+            return _not_found(), False
+        data, errors = None, []
+        if deadline.kind == "registration":
+            counts = {
+                title: fields.get(f"count_{i}", "0")
+                for i, title in enumerate(INDIVIDUAL_TITLES, start=1)
+            }
+            data, errors = check_registration(fields.get("collective_title", ""), counts)
+        elif not uploads:
+            errors = ["Chưa chọn tệp hồ sơ nào."]
+        submission = take_submission(
+            session,
+            settings,
+            deadline=deadline,
+            unit=unit,
+            received_at=datetime.now(UTC),
+            channel="portal",
+            data=data,
+            uploads=uploads,
+            errors=errors,
+            note=(fields.get("note") or "").strip() or None,
+        )
+        if submission.status == "rejected":
+            page = _unit_page(
+                request,
+                session,
+                token,
+                unit,
+                plans,
+                422,
+                errors=submission.errors,
+                errors_for=deadline.title,
+            )
+            return page, False
+        receipt = {
+            "title": deadline.title,
+            "version": submission.version,
+            "at": fmt_instant(submission.received_at),
+            "late": submission.received_at >= deadline.due_at,
+        }
+        return _unit_page(request, session, token, unit, plans, receipt=receipt), True

@@ -1,0 +1,96 @@
+"""Taking in a submission from any channel (portal, API, paper): check the files, keep them,
+record the version, acknowledge by email and refresh the unit's calendar, in one transaction."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from calendars.publish import publish_bloc
+from domain.uploads import KINDS, LABEL, detect_kind, safe_filename
+from models import filestore
+from models.submissions import StoredFile, record_submission
+from models.tables import Bloc, Deadline, Submission, Unit, YearPlan
+from notifications.drafts import receipt_drafts
+from notifications.outbox import enqueue
+from notifications.state import plan_state
+from thidua.links import Links
+from thidua.settings import Settings
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes  # at most max_upload_bytes + 1 bytes were read
+    criterion_code: str | None = None
+
+
+def check_uploads(
+    uploads: list[Upload], max_bytes: int
+) -> tuple[list[tuple[Upload, str]], list[str]]:
+    """(upload, kind) of the acceptable files, and one Vietnamese error per refused file."""
+    kept, errors = [], []
+    for upload in uploads:
+        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        if len(upload.content) > max_bytes:
+            errors.append(f"Tệp “{name}”: lớn hơn giới hạn {max_bytes // 1_000_000} MB.")
+            continue
+        if not upload.content:
+            errors.append(f"Tệp “{name}”: tệp rỗng.")
+            continue
+        kind = detect_kind(upload.content)
+        if kind is None:
+            errors.append(f"Tệp “{name}”: nội dung không phải {LABEL}.")
+            continue
+        kept.append((upload, kind))
+    return kept, errors
+
+
+def take_submission(
+    session: Session,
+    settings: Settings,
+    *,
+    deadline: Deadline,
+    unit: Unit,
+    received_at: datetime,
+    channel: str,
+    data: dict | None = None,
+    uploads: list[Upload] = (),
+    errors: list[str] = (),
+    note: str | None = None,
+    recorded_by: str | None = None,
+) -> Submission:
+    """Record a submission (rejected when `errors` or a file is refused; its good files are kept
+    anyway), and for an accepted one queue the receipt and refresh the unit's feed."""
+    kept, file_errors = check_uploads(list(uploads), settings.max_upload_bytes)
+    files = [
+        StoredFile(
+            sha256=filestore.store(settings.files_dir, upload.content),
+            filename=safe_filename(upload.filename, kind),
+            content_type=KINDS[kind],
+            size=len(upload.content),
+            criterion_code=upload.criterion_code,
+        )
+        for upload, kind in kept
+    ]
+    submission = record_submission(
+        session,
+        deadline=deadline,
+        unit=unit,
+        received_at=received_at,
+        channel=channel,
+        data=data,
+        files=files,
+        errors=[*errors, *file_errors],
+        note=note,
+        recorded_by=recorded_by,
+    )
+    if submission.status == "accepted":
+        links = Links(settings.base_url, settings.signing_key())
+        plan = session.get(YearPlan, deadline.plan_id)
+        state = plan_state(session, plan=plan, links=links)
+        drafts = receipt_drafts(state, unit, deadline, submission, [f.filename for f in files])
+        enqueue(session, drafts, domain=settings.mail_domain, as_of=received_at)
+        bloc = session.get(Bloc, plan.bloc_id)
+        publish_bloc(session, bloc=bloc, as_of=received_at, links=links, only_units={unit.id})
+    return submission
