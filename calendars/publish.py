@@ -116,7 +116,6 @@ def _registry(session: Session, bloc: Bloc) -> dict[str, dict[str, FeedEvent]]:
 def _plan_rows(session: Session, bloc: Bloc, plan: YearPlan) -> tuple[PlanRows, list[Unit]]:
     rounds, anniversaries, deadlines, meetings = queries.plan_events(session=session, plan=plan)
     members = queries.plan_units(session=session, plan=plan)
-    every_unit = session.exec(select(Unit).where(Unit.bloc_id == bloc.id)).all()
     rows = PlanRows(
         bloc_code=bloc.code,
         year=plan.year,
@@ -124,7 +123,7 @@ def _plan_rows(session: Session, bloc: Bloc, plan: YearPlan) -> tuple[PlanRows, 
         anniversaries=[a for a in anniversaries if not a.cancelled],
         deadlines=[d for d in deadlines if not d.cancelled],
         meetings=[m for m in meetings if not m.cancelled],
-        unit_names={u.id: u.name for u in every_unit},
+        unit_names={u.id: u.name for u in queries.bloc_units(session=session, bloc_id=bloc.id)},
     )
     return rows, members
 

@@ -287,3 +287,10 @@ def test_a_portal_submission_stops_the_units_reminders(
     reminded = {row["Người nhận"] for row in rows if row["Loại thư"] == first.name}
     assert "vanphong.bdt@bacgiang.gov.vn.example" in reminded
     assert "vanphong.syt@bacgiang.gov.vn.example" not in reminded
+
+
+def test_calendar_urls_lists_each_units_submission_page(portal, db):
+    out = db.cli("calendar", "urls", check=True).stdout
+    pages = dict(line.split() for line in out.split("Trang nộp hồ sơ của từng đơn vị:\n", 1)[1].splitlines())
+    assert len(pages) == 9
+    assert portal.get(pages["syt"].removeprefix("http://127.0.0.1:8000")).status_code == 200

@@ -287,16 +287,20 @@ def calendar_export(
 @calendar_app.command("urls")
 @user_errors
 def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
-    """In đường dẫn đăng ký lịch: lịch chung của khối và lịch riêng của từng đơn vị."""
+    """In các đường dẫn: lịch chung của khối, lịch riêng và trang nộp hồ sơ của từng đơn vị."""
     links = _links()
     with session_scope(_engine()) as session:
         found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         typer.echo(f"Lịch chung {found_bloc.name} năm {plan.year}:")
         for kind, url in subscribe_links(links.bloc_feed_url(found_bloc.code, plan.year)).items():
             typer.echo(f"  {kind:<8} {url}")
+        units = queries.plan_units(session=session, plan=plan)
         typer.echo("Lịch riêng của từng đơn vị (không chia sẻ ra ngoài đơn vị):")
-        for unit in queries.plan_units(session=session, plan=plan):
+        for unit in units:
             typer.echo(f"  {unit.code:<10} {links.unit_feed_url(session, unit.id)}")
+        typer.echo("Trang nộp hồ sơ của từng đơn vị:")
+        for unit in units:
+            typer.echo(f"  {unit.code:<10} {links.submit_url(session, unit.id)}")
 
 
 @calendar_app.command("rotate")
