@@ -8,20 +8,24 @@ from datetime import UTC, datetime
 
 from anyio import to_thread
 from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
 
 from domain.dates import fmt_day, fmt_instant, last_day
 from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
+from domain.self_score import Entry, check_self_score
 from domain.status import SubmissionState, submission_state
+from domain.uploads import KINDS
 from models import queries
 from models.access import unit_for_token
 from models.db import session_scope
+from models.scores import SheetView, sheet_view
 from models.submissions import history
 from models.tables import Bloc, Deadline, Membership, Unit, YearPlan
 from notifications.mailer import send_outbox
+from portal.score_workbook import build_template, read_workbook
 from thidua.intake import Upload, take_submission
 from thidua.links import Links
 
@@ -98,6 +102,8 @@ def _unit_page(
                     "anchor": f"{plan.year}-{d.code}",
                     "action": f"/don-vi/{token}/nop/{plan.year}/{d.code}",
                     "kind": d.kind,
+                    "year": plan.year,
+                    "template_url": f"/don-vi/{token}/bang-diem/{plan.year}.xlsx",
                     "title": d.title,
                     "wording": d.wording,
                     "last_day": fmt_day(last_day(d.due_at)),
@@ -120,6 +126,7 @@ def _unit_page(
     bloc = session.get(Bloc, unit.bloc_id)
     links = Links(settings.base_url, settings.signing_key())
     context = {"receipt": None, "errors": [], "errors_for": None, **extra}
+    sheet_rows = {plan.year: _sheet_rows(sheet_view(session, plan=plan)) for plan in plans}
     return _page(
         "unit.html.j2",
         status,
@@ -129,8 +136,87 @@ def _unit_page(
         collective_titles=COLLECTIVE_TITLES,
         individual_titles=INDIVIDUAL_TITLES,
         calendar_url=links.unit_feed_url(session, unit.id),
+        sheet_rows=sheet_rows,
         **context,
     )
+
+
+def _sheet_rows(view: SheetView) -> list[dict]:
+    rows = []
+    for code, name, maximum, items in view.groups:
+        rows.append(
+            {"heading": True, "code": code, "name": name, "limit": f"tối đa {maximum:g} điểm"}
+        )
+        rows += [
+            {
+                "heading": False,
+                "code": i.code,
+                "name": i.name,
+                "kind": i.kind,
+                "limit": f"tối đa {i.max_points:g}",
+            }
+            for i in items
+        ]
+    if view.bonus:
+        rows.append(
+            {
+                "heading": True,
+                "code": "",
+                "name": "Điểm thưởng",
+                "limit": f"tối đa {view.sheet.bonus_cap:g} điểm",
+            }
+        )
+        rows += [
+            {
+                "heading": False,
+                "code": i.code,
+                "name": i.name,
+                "kind": i.kind,
+                "limit": f"tối đa {i.max_points:g}",
+            }
+            for i in view.bonus
+        ]
+    if view.penalties:
+        rows.append({"heading": True, "code": "", "name": "Điểm trừ", "limit": "nhập số lần"})
+        rows += [
+            {
+                "heading": False,
+                "code": i.code,
+                "name": i.name,
+                "kind": i.kind,
+                "limit": f"−{i.points:g} điểm/lần",
+            }
+            for i in view.penalties
+        ]
+    return rows
+
+
+@router.get("/don-vi/{token}/bang-diem/{year}.xlsx")
+def score_template(token: str, year: int, request: Request):
+    with session_scope(request.app.state.engine) as session:
+        found = _unit_and_plans(session, token)
+        plan = next((p for p in found[1] if p.year == year), None) if found else None
+        if plan is None:
+            return _not_found()
+        unit = found[0]
+        bloc = session.get(Bloc, plan.bloc_id)
+        view = sheet_view(session, plan=plan)
+        content = build_template(
+            bloc_code=bloc.code,
+            bloc_name=bloc.name,
+            year=year,
+            unit_code=unit.code,
+            unit_name=unit.name,
+            groups=view.groups,
+            bonus=view.bonus,
+            penalties=view.penalties,
+            bonus_cap=view.sheet.bonus_cap,
+        )
+    headers = {
+        "Content-Disposition": f'attachment; filename="bang-tu-cham-diem-{year}-{unit.code}.xlsx"',
+        "Cache-Control": "no-store",
+    }
+    return Response(content, media_type=KINDS["xlsx"], headers=headers)
 
 
 @router.get("/don-vi/{token}", response_class=HTMLResponse)
@@ -145,12 +231,13 @@ def unit_page(token: str, request: Request):
 @router.post("/don-vi/{token}/nop/{year}/{code}", response_class=HTMLResponse)
 async def submit(token: str, year: int, code: str, request: Request, background: BackgroundTasks):
     settings = request.app.state.settings
-    form = await request.form(max_files=20, max_fields=50)
-    uploads = []
-    for item in form.getlist("files"):
+    form = await request.form(max_files=100, max_fields=200)
+    uploads: dict[str, list[Upload]] = {}  # form field -> files
+    for field, item in form.multi_items():
         if isinstance(item, UploadFile) and item.filename:
             content = await item.read(settings.max_upload_bytes + 1)  # never more than the limit
-            uploads.append(Upload(item.filename, content))
+            criterion = field.removeprefix("evidence_") if field.startswith("evidence_") else None
+            uploads.setdefault(field, []).append(Upload(item.filename, content, criterion))
     fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     await form.close()
     response, accepted = await to_thread.run_sync(
@@ -162,7 +249,12 @@ async def submit(token: str, year: int, code: str, request: Request, background:
 
 
 def _record(
-    request: Request, token: str, year: int, code: str, fields: dict, uploads: list[Upload]
+    request: Request,
+    token: str,
+    year: int,
+    code: str,
+    fields: dict,
+    uploads: dict[str, list[Upload]],
 ) -> tuple[HTMLResponse, bool]:
     settings = request.app.state.settings
     with session_scope(request.app.state.engine) as session:
@@ -185,13 +277,16 @@ def _record(
         ):
             return _not_found(), False
         data, errors = None, []
+        files = [upload for group in uploads.values() for upload in group]
         if deadline.kind == "registration":
             counts = {
                 title: fields.get(f"count_{i}", "0")
                 for i, title in enumerate(INDIVIDUAL_TITLES, start=1)
             }
             data, errors = check_registration(fields.get("collective_title", ""), counts)
-        elif not uploads:
+        elif deadline.kind == "self_score":
+            data, errors = _self_score(session, plan, unit, fields, uploads)
+        elif not files:
             errors = ["Chưa chọn tệp hồ sơ nào."]
         submission = take_submission(
             session,
@@ -201,7 +296,7 @@ def _record(
             received_at=datetime.now(UTC),
             channel="portal",
             data=data,
-            uploads=uploads,
+            uploads=files,
             errors=errors,
             note=(fields.get("note") or "").strip() or None,
         )
@@ -224,3 +319,31 @@ def _record(
             "late": submission.received_at >= deadline.due_at,
         }
         return _unit_page(request, session, token, unit, plans, receipt=receipt), True
+
+
+def _self_score(
+    session: Session, plan: YearPlan, unit: Unit, fields: dict, uploads: dict
+) -> tuple[dict | None, list[str]]:
+    """The self-score from the uploaded template, or else from the web form; and the report."""
+    view = sheet_view(session, plan=plan)
+    errors = [] if uploads.get("files") else ["Chưa chọn tệp báo cáo tổng kết."]
+    workbooks = uploads.get("score_file", [])
+    if workbooks:
+        bloc = session.get(Bloc, plan.bloc_id)
+        entries, problems = read_workbook(
+            workbooks[0].content, bloc_code=bloc.code, year=plan.year, unit_code=unit.code
+        )
+        if problems:
+            return None, errors + problems
+    else:
+        entries = {
+            item.code: Entry(fields.get(f"score_{item.code}"), f"Ô điểm {item.code}")
+            for item in view.items
+        }
+        if all(not (entry.raw or "").strip() for entry in entries.values()):
+            return None, [
+                *errors,
+                "Chưa có bảng tự chấm điểm: tải lên tệp Excel theo mẫu hoặc nhập điểm trên trang.",
+            ]
+    data, problems = check_self_score(view.items, entries, view.sheet.step)
+    return data, errors + problems

@@ -215,3 +215,34 @@ def running(settings) -> Iterator:
         yield client
     server.should_exit = True
     thread.join(timeout=10)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def portal(db, tmp_path, plan_text, write_plan):
+    """The app with the example plan (so-ket owed by syt and bdt only), and each unit's link."""
+    from sqlmodel import select
+
+    from models.db import session_scope
+    from models.plan_file import read_plan
+    from models.plan_store import load_plan
+    from models.tables import Unit, YearPlan
+    from thidua.links import Links
+    from thidua.settings import Settings
+
+    text = plan_text.replace(
+        "    date: 2020-06-20\n", "    date: 2020-06-20\n    owed_by: [syt, bdt]\n"
+    )
+    settings = Settings(data_dir=db.data_dir, database_url=db.url, max_upload_bytes=50_000)
+    with session_scope(db.engine) as session:
+        load_plan(session, read_plan(write_plan(text)), actor="test")
+        session.exec(select(YearPlan)).one().state = "active"
+        units = {u.code: u.id for u in session.exec(select(Unit)).all()}
+        links = Links("", settings.signing_key())
+        paths = {code: links.submit_url(session, unit_id) for code, unit_id in units.items()}
+    with running(settings) as client:
+        client.paths = paths
+        client.settings = settings
+        yield client

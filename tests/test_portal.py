@@ -16,11 +16,9 @@ from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Deadline, Feed, OutboxMessage, Submission, SubmissionFile, Unit, YearPlan
 from notifications.state import plan_state
-from tests.conftest import running
+from tests.conftest import PDF, running
 from thidua.links import Links
 from thidua.settings import Settings
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _docx() -> bytes:
@@ -29,25 +27,6 @@ def _docx() -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<w:document/>")
     return buffer.getvalue()
-
-
-@pytest.fixture
-def portal(db, tmp_path, plan_text, write_plan):
-    """The app with the example plan (so-ket owed by syt and bdt only), and each unit's link."""
-    text = plan_text.replace(
-        "    date: 2020-06-20\n", "    date: 2020-06-20\n    owed_by: [syt, bdt]\n"
-    )
-    settings = Settings(data_dir=db.data_dir, database_url=db.url, max_upload_bytes=50_000)
-    with session_scope(db.engine) as session:
-        load_plan(session, read_plan(write_plan(text)), actor="test")
-        session.exec(select(YearPlan)).one().state = "active"
-        units = {u.code: u.id for u in session.exec(select(Unit)).all()}
-        links = Links("", settings.signing_key())
-        paths = {code: links.submit_url(session, unit_id) for code, unit_id in units.items()}
-    with running(settings) as client:
-        client.paths = paths
-        client.settings = settings
-        yield client
 
 
 def _submissions(db, unit: str) -> list[Submission]:
@@ -291,6 +270,8 @@ def test_a_portal_submission_stops_the_units_reminders(
 
 def test_calendar_urls_lists_each_units_submission_page(portal, db):
     out = db.cli("calendar", "urls", check=True).stdout
-    pages = dict(line.split() for line in out.split("Trang nộp hồ sơ của từng đơn vị:\n", 1)[1].splitlines())
+    pages = dict(
+        line.split() for line in out.split("Trang nộp hồ sơ của từng đơn vị:\n", 1)[1].splitlines()
+    )
     assert len(pages) == 9
     assert portal.get(pages["syt"].removeprefix("http://127.0.0.1:8000")).status_code == 200

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from calendars.publish import publish_bloc
 from domain.uploads import KINDS, LABEL, detect_kind, safe_filename
 from models import filestore
+from models.scores import save_self_scores, sheet_view
 from models.submissions import StoredFile, record_submission
 from models.tables import Bloc, Deadline, Submission, Unit, YearPlan
 from notifications.drafts import receipt_drafts
@@ -88,6 +89,14 @@ def take_submission(
     if submission.status == "accepted":
         links = Links(settings.base_url, settings.signing_key())
         plan = session.get(YearPlan, deadline.plan_id)
+        if deadline.kind == "self_score" and data and "scores" in data:
+            save_self_scores(
+                session,
+                view=sheet_view(session, plan=plan),
+                unit_id=unit.id,
+                data=data,
+                at=received_at,
+            )
         state = plan_state(session, plan=plan, links=links)
         drafts = receipt_drafts(state, unit, deadline, submission, [f.filename for f in files])
         enqueue(session, drafts, domain=settings.mail_domain, as_of=received_at)

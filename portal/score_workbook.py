@@ -1,0 +1,129 @@
+"""The self-score Excel template: generated from the year's score sheet, read back on upload.
+
+The template carries a hidden sheet naming the bloc, year and unit, so a sheet from another
+year or unit is recognised; its structure is locked, only the score and note columns are open.
+"""
+
+import io
+import zipfile
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, Protection
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from domain.self_score import Entry, SheetItem
+
+SHEET = "Tự chấm điểm"
+META = "thidua"
+FIRST_ROW = 6
+OPEN = Protection(locked=False)
+
+
+def build_template(
+    *,
+    bloc_code: str,
+    bloc_name: str,
+    year: int,
+    unit_code: str,
+    unit_name: str,
+    groups: list[tuple[str, str, float, list[SheetItem]]],
+    bonus: list[SheetItem],
+    penalties: list[SheetItem],
+    bonus_cap: float,
+) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET
+    sheet["A1"] = f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {year}"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"] = f"Đơn vị: {unit_name} – {bloc_name}"
+    sheet["A3"] = (
+        "Nhập điểm tự chấm ở cột D (điểm trừ: số lần), ghi chú và tài liệu kiểm chứng ở cột E. Không sửa các cột khác."
+    )
+    for column, title in zip(
+        "ABCDE",
+        ["Mã", "Nội dung tiêu chí", "Điểm tối đa", "Điểm tự chấm", "Ghi chú / tài liệu kiểm chứng"],
+        strict=True,
+    ):
+        sheet[f"{column}5"] = title
+        sheet[f"{column}5"].font = Font(bold=True)
+    for column, width in zip("ABCDE", [8, 70, 12, 14, 40], strict=True):
+        sheet.column_dimensions[column].width = width
+    score_check = DataValidation(
+        type="decimal", operator="between", formula1="0", formula2="1000", allow_blank=True
+    )
+    count_check = DataValidation(
+        type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True
+    )
+    sheet.add_data_validation(score_check)
+    sheet.add_data_validation(count_check)
+    row = FIRST_ROW
+
+    def heading(code: str, name: str, limit: str) -> None:
+        nonlocal row
+        sheet.append([code, name, limit])
+        for cell in sheet[row][:3]:
+            cell.font = Font(bold=True)
+        row += 1
+
+    def entry(item: SheetItem, limit, check: DataValidation) -> None:
+        nonlocal row
+        sheet.append([item.code, item.name, limit])
+        sheet[f"B{row}"].alignment = Alignment(wrap_text=True)
+        sheet[f"D{row}"].protection = OPEN
+        sheet[f"E{row}"].protection = OPEN
+        check.add(f"D{row}")
+        row += 1
+
+    for code, name, maximum, items in groups:
+        heading(code, name, maximum)
+        for item in items:
+            entry(item, item.max_points, score_check)
+    if bonus:
+        heading("", f"Điểm thưởng (tối đa {bonus_cap:g} điểm)", bonus_cap)
+        for item in bonus:
+            entry(item, item.max_points, score_check)
+    if penalties:
+        heading("", "Điểm trừ (cột D: số lần)", "")
+        for item in penalties:
+            entry(item, f"−{item.points:g} điểm/lần", count_check)
+    sheet.protection.sheet = True
+    meta = workbook.create_sheet(META)
+    for values in (("bloc", bloc_code), ("year", year), ("unit", unit_code)):
+        meta.append(values)
+    meta.sheet_state = "hidden"
+    meta.protection.sheet = True
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def read_workbook(
+    content: bytes, *, bloc_code: str, year: int, unit_code: str
+) -> tuple[dict[str, Entry], list[str]]:
+    """Entries by item code from a filled template, or the reason it cannot be read."""
+    try:
+        workbook = load_workbook(io.BytesIO(content), data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return {}, ["Tệp bảng điểm không phải bảng tính Excel (.xlsx) đọc được."]
+    if META not in workbook.sheetnames or SHEET not in workbook.sheetnames:
+        return {}, [
+            "Tệp bảng điểm không phải mẫu do hệ thống tạo: hãy tải mẫu trên trang này và điền vào đó."
+        ]
+    meta = {row[0]: row[1] for row in workbook[META].iter_rows(values_only=True) if row and row[0]}
+    if meta.get("bloc") != bloc_code or str(meta.get("year")) != str(year):
+        return {}, [
+            f"Tệp bảng điểm là mẫu năm {meta.get('year')}, không phải mẫu năm {year} của khối: hãy tải mẫu mới."
+        ]
+    if meta.get("unit") != unit_code:
+        return {}, ["Tệp bảng điểm là mẫu của đơn vị khác: hãy tải mẫu trên trang của đơn vị mình."]
+    sheet = workbook[SHEET]
+    entries = {}
+    for row in range(FIRST_ROW, sheet.max_row + 1):
+        code = sheet[f"A{row}"].value
+        if not code or sheet[f"D{row}"].protection.locked:
+            continue  # headings
+        cell = sheet[f"D{row}"]
+        entries[str(code).strip()] = Entry(cell.value, f"Ô D{row}", formula=cell.data_type == "f")
+    return entries, []
