@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import make_engine
-from portal import feeds, pages
+from portal import api, feeds, pages
 from portal.feed_cache import FeedCache
 from thidua.settings import Settings, get_settings
 
@@ -44,7 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await task
         engine.dispose()
 
-    app = FastAPI(title="thidua", lifespan=lifespan)
+    app = FastAPI(
+        title="thidua",
+        description="API nộp hồ sơ thi đua của các đơn vị (cùng đường dẫn riêng như trang nộp hồ sơ).",
+        lifespan=lifespan,
+    )
     app.router.routes.extend(feeds.routes)
     app.include_router(pages.router)
+    app.include_router(api.router)
     return app

@@ -231,15 +231,7 @@ def unit_page(token: str, request: Request):
 @router.post("/don-vi/{token}/nop/{year}/{code}", response_class=HTMLResponse)
 async def submit(token: str, year: int, code: str, request: Request, background: BackgroundTasks):
     settings = request.app.state.settings
-    form = await request.form(max_files=100, max_fields=200)
-    uploads: dict[str, list[Upload]] = {}  # form field -> files
-    for field, item in form.multi_items():
-        if isinstance(item, UploadFile) and item.filename:
-            content = await item.read(settings.max_upload_bytes + 1)  # never more than the limit
-            criterion = field.removeprefix("evidence_") if field.startswith("evidence_") else None
-            uploads.setdefault(field, []).append(Upload(item.filename, content, criterion))
-    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-    await form.close()
+    fields, uploads = await read_form(request, settings.max_upload_bytes)
     response, accepted = await to_thread.run_sync(
         _record, request, token, year, code, fields, uploads
     )
@@ -248,57 +240,91 @@ async def submit(token: str, year: int, code: str, request: Request, background:
     return response
 
 
+def locate(session: Session, token: str, year: int, code: str):
+    """(unit, its active plans, the plan, the deadline) for a submission address, or None when
+    the token is unknown or the deadline is not one the unit owes."""
+    found = _unit_and_plans(session, token)
+    if found is None:
+        return None
+    unit, plans = found
+    plan = next((p for p in plans if p.year == year), None)
+    if plan is None:
+        return None
+    deadline = session.exec(
+        select(Deadline).where(
+            Deadline.plan_id == plan.id, Deadline.code == code, Deadline.cancelled.is_(False)
+        )
+    ).one_or_none()
+    if deadline is None or (deadline.id, unit.id) not in queries.obligations(
+        session=session, plan=plan
+    ):
+        return None
+    return unit, plans, plan, deadline
+
+
+def accept_form(
+    session: Session, settings, *, unit, plan, deadline, fields: dict, uploads: dict, channel: str
+):
+    """Decode the form fields for the deadline's kind and take the submission (kept even when
+    rejected). The portal page and the API share this, field names included."""
+    data, errors = None, []
+    files = [upload for group in uploads.values() for upload in group]
+    if deadline.kind == "registration":
+        counts = {
+            title: fields.get(f"count_{i}", "0")
+            for i, title in enumerate(INDIVIDUAL_TITLES, start=1)
+        }
+        data, errors = check_registration(fields.get("collective_title", ""), counts)
+    elif deadline.kind == "self_score":
+        data, errors = _self_score(session, plan, unit, fields, uploads)
+    elif not files:
+        errors = ["Chưa chọn tệp hồ sơ nào."]
+    return take_submission(
+        session,
+        settings,
+        deadline=deadline,
+        unit=unit,
+        received_at=datetime.now(UTC),
+        channel=channel,
+        data=data,
+        uploads=files,
+        errors=errors,
+        note=(fields.get("note") or "").strip() or None,
+    )
+
+
+async def read_form(request: Request, max_bytes: int) -> tuple[dict, dict[str, list[Upload]]]:
+    """Text fields, and uploads by field (each read up to the size limit plus one byte)."""
+    form = await request.form(max_files=100, max_fields=200)
+    uploads: dict[str, list[Upload]] = {}
+    for field, item in form.multi_items():
+        if isinstance(item, UploadFile) and item.filename:
+            content = await item.read(max_bytes + 1)
+            criterion = field.removeprefix("evidence_") if field.startswith("evidence_") else None
+            uploads.setdefault(field, []).append(Upload(item.filename, content, criterion))
+    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    await form.close()
+    return fields, uploads
+
+
 def _record(
-    request: Request,
-    token: str,
-    year: int,
-    code: str,
-    fields: dict,
-    uploads: dict[str, list[Upload]],
+    request: Request, token: str, year: int, code: str, fields: dict, uploads: dict
 ) -> tuple[HTMLResponse, bool]:
     settings = request.app.state.settings
     with session_scope(request.app.state.engine) as session:
-        found = _unit_and_plans(session, token)
+        found = locate(session, token, year, code)
         if found is None:
             return _not_found(), False
-        unit, plans = found
-        plan = next((p for p in plans if p.year == year), None)
-        deadline = None
-        if plan is not None:
-            deadline = session.exec(
-                select(Deadline).where(
-                    Deadline.plan_id == plan.id,
-                    Deadline.code == code,
-                    Deadline.cancelled.is_(False),
-                )
-            ).one_or_none()
-        if deadline is None or (deadline.id, unit.id) not in queries.obligations(
-            session=session, plan=plan
-        ):
-            return _not_found(), False
-        data, errors = None, []
-        files = [upload for group in uploads.values() for upload in group]
-        if deadline.kind == "registration":
-            counts = {
-                title: fields.get(f"count_{i}", "0")
-                for i, title in enumerate(INDIVIDUAL_TITLES, start=1)
-            }
-            data, errors = check_registration(fields.get("collective_title", ""), counts)
-        elif deadline.kind == "self_score":
-            data, errors = _self_score(session, plan, unit, fields, uploads)
-        elif not files:
-            errors = ["Chưa chọn tệp hồ sơ nào."]
-        submission = take_submission(
+        unit, plans, plan, deadline = found
+        submission = accept_form(
             session,
             settings,
-            deadline=deadline,
             unit=unit,
-            received_at=datetime.now(UTC),
+            plan=plan,
+            deadline=deadline,
+            fields=fields,
+            uploads=uploads,
             channel="portal",
-            data=data,
-            uploads=files,
-            errors=errors,
-            note=(fields.get("note") or "").strip() or None,
         )
         if submission.status == "rejected":
             page = _unit_page(

@@ -275,3 +275,14 @@ def test_calendar_urls_lists_each_units_submission_page(portal, db):
     )
     assert len(pages) == 9
     assert portal.get(pages["syt"].removeprefix("http://127.0.0.1:8000")).status_code == 200
+
+
+def test_a_rotated_submission_link_is_404_and_the_new_one_works(portal, db):
+    old = portal.paths["syt"]
+    rotated = db.cli("submission", "rotate", "syt", check=True).stdout
+    new = rotated.strip().split()[-1].removeprefix("http://127.0.0.1:8000")
+    assert new.startswith("/don-vi/") and new != old
+    assert portal.get(old).status_code == 404
+    assert "<h1>Sở Y tế</h1>" in portal.get(new).text
+    feed = db.cli("calendar", "export", "--unit", "syt", check=True).stdout.replace("\n ", "")
+    assert new in feed and old not in feed  # the calendar now links to the new page

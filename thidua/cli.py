@@ -303,6 +303,35 @@ def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
             typer.echo(f"  {unit.code:<10} {links.submit_url(session, unit.id)}")
 
 
+def _rotate(unit: str, year: int | None, bloc: str | None, purpose: str) -> str:
+    """Revoke a unit's private link for `purpose`, issue the next one, republish the feeds
+    (they carry both links) and return the new URL."""
+    settings = get_settings()
+    now = datetime.now(UTC)
+    with session_scope(_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        found = _find_unit(session, plan, unit)
+        rotate_token(
+            session, key=settings.signing_key(), unit_id=found.id, purpose=purpose, as_of=now
+        )
+        session.add(
+            AuditEvent(
+                actor=getpass.getuser(),
+                action=f"{purpose}.rotated",
+                entity="Unit",
+                key=found.code,
+                plan_id=plan.id,
+            )
+        )
+        publish_feeds(session, settings=settings, as_of=now)
+        links = _links()
+        return (
+            links.unit_feed_url(session, found.id)
+            if purpose == "calendar"
+            else links.submit_url(session, found.id)
+        )
+
+
 @calendar_app.command("rotate")
 @user_errors
 def calendar_rotate(
@@ -311,26 +340,18 @@ def calendar_rotate(
     bloc: BlocCode = None,
 ) -> None:
     """Cấp đường dẫn lịch riêng mới cho đơn vị; đường dẫn cũ ngừng hoạt động ngay."""
-    settings = get_settings()
-    now = datetime.now(UTC)
-    with session_scope(_engine()) as session:
-        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
-        found = _find_unit(session, plan, unit)
-        rotate_token(
-            session, key=settings.signing_key(), unit_id=found.id, purpose="calendar", as_of=now
-        )
-        session.add(
-            AuditEvent(
-                actor=getpass.getuser(),
-                action="calendar.rotated",
-                entity="Unit",
-                key=found.code,
-                plan_id=plan.id,
-            )
-        )
-        publish_feeds(session, settings=settings, as_of=now)
-        url = _links().unit_feed_url(session, found.id)
-    typer.echo(f"Đường dẫn lịch mới của {found.code}: {url}")
+    typer.echo(f"Đường dẫn lịch mới của {unit}: {_rotate(unit, year, bloc, 'calendar')}")
+
+
+@submission_app.command("rotate")
+@user_errors
+def submission_rotate(
+    unit: Annotated[str, typer.Argument(help="Mã đơn vị.")],
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Cấp đường dẫn nộp hồ sơ mới cho đơn vị (khi lộ đường dẫn); đường dẫn cũ ngừng hoạt động ngay."""
+    typer.echo(f"Đường dẫn nộp hồ sơ mới của {unit}: {_rotate(unit, year, bloc, 'portal')}")
 
 
 @app.command("serve")

@@ -1,0 +1,158 @@
+"""The JSON API for integrations: the same unit token and the same form fields as the page."""
+
+from datetime import UTC, datetime
+
+from anyio import to_thread
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlmodel import select
+
+from domain.dates import last_day
+from domain.status import submission_state
+from models import queries
+from models.db import session_scope
+from models.submissions import history
+from models.tables import SubmissionFile
+from notifications.mailer import send_outbox
+from portal.pages import _unit_and_plans, accept_form, locate, read_form
+
+router = APIRouter(prefix="/api/v1", tags=["Đơn vị"])
+NOT_FOUND = "Không tìm thấy."
+
+
+class SubmissionOut(BaseModel):
+    version: int
+    status: str  # accepted | rejected
+    channel: str
+    received_at: datetime
+    late: bool
+    files: list[str]
+    errors: list[str]
+
+
+class DeadlineOut(BaseModel):
+    year: int
+    code: str
+    kind: str
+    title: str
+    wording: str
+    last_day: str  # YYYY-MM-DD, the last full day to submit (Asia/Ho_Chi_Minh)
+    due_at: datetime
+    state: str  # Đã nộp | Nộp muộn | Chưa nộp | Quá hạn
+    documents: list[str]
+    submissions: list[SubmissionOut]
+
+
+class UnitOut(BaseModel):
+    code: str
+    name: str
+    deadlines: list[DeadlineOut]
+
+
+@router.get("/don-vi/{token}", response_model=UnitOut, summary="Hạn nộp và hồ sơ đã gửi của đơn vị")
+def unit_status(token: str, request: Request) -> UnitOut:
+    now = datetime.now(UTC)
+    with session_scope(request.app.state.engine) as session:
+        found = _unit_and_plans(session, token)
+        if found is None:
+            raise HTTPException(404, NOT_FOUND)
+        unit, plans = found
+        deadlines = []
+        for plan in plans:
+            owed = queries.obligations(session=session, plan=plan)
+            rows = [
+                d
+                for d in queries.plan_events(session=session, plan=plan)[2]
+                if not d.cancelled and (d.id, unit.id) in owed
+            ]
+            past = history(session, unit_id=unit.id, deadline_ids=[d.id for d in rows])
+            for d in rows:
+                entries = past.get(d.id, [])
+                received = [s.received_at for s, _ in entries if s.status == "accepted"]
+                deadlines.append(
+                    DeadlineOut(
+                        year=plan.year,
+                        code=d.code,
+                        kind=d.kind,
+                        title=d.title,
+                        wording=d.wording,
+                        last_day=last_day(d.due_at).isoformat(),
+                        due_at=d.due_at,
+                        state=submission_state(d.due_at, received, now).value,
+                        documents=d.documents,
+                        submissions=[
+                            SubmissionOut(
+                                version=s.version,
+                                status=s.status,
+                                channel=s.channel,
+                                received_at=s.received_at,
+                                late=s.received_at >= d.due_at,
+                                files=[f.filename for f in files],
+                                errors=s.errors,
+                            )
+                            for s, files in entries
+                        ],
+                    )
+                )
+        return UnitOut(code=unit.code, name=unit.name, deadlines=deadlines)
+
+
+@router.post(
+    "/don-vi/{token}/nop/{year}/{code}",
+    response_model=SubmissionOut,
+    status_code=201,
+    summary="Gửi hồ sơ cho một hạn nộp",
+    description=(
+        "multipart/form-data với cùng các trường như trang nộp hồ sơ: `files` (tệp hồ sơ), "
+        "`note`; đăng ký thi đua: `collective_title`, `count_1`…`count_3` (Lao động tiên tiến, "
+        "Chiến sĩ thi đua cơ sở, Chiến sĩ thi đua cấp tỉnh); tự chấm điểm: `score_file` (mẫu Excel) "
+        "hoặc `score_<mã tiêu chí>`, và `evidence_<mã tiêu chí>` (tài liệu kiểm chứng). "
+        "Hồ sơ không hợp lệ vẫn được lưu (status = rejected) và trả về 422 kèm `errors`."
+    ),
+    responses={
+        404: {"description": NOT_FOUND},
+        422: {"model": SubmissionOut, "description": "Hồ sơ không hợp lệ"},
+    },
+)
+async def submit(token: str, year: int, code: str, request: Request, background: BackgroundTasks):
+    settings = request.app.state.settings
+    fields, uploads = await read_form(request, settings.max_upload_bytes)
+
+    def record() -> tuple[int, dict] | None:
+        with session_scope(request.app.state.engine) as session:
+            found = locate(session, token, year, code)
+            if found is None:
+                return None
+            unit, _, plan, deadline = found
+            submission = accept_form(
+                session,
+                settings,
+                unit=unit,
+                plan=plan,
+                deadline=deadline,
+                fields=fields,
+                uploads=uploads,
+                channel="api",
+            )
+            files = session.exec(
+                select(SubmissionFile.filename).where(SubmissionFile.submission_id == submission.id)
+            ).all()
+            body = SubmissionOut(
+                version=submission.version,
+                status=submission.status,
+                channel="api",
+                received_at=submission.received_at,
+                late=submission.received_at >= deadline.due_at,
+                files=files if submission.status == "accepted" else [],
+                errors=submission.errors,
+            )
+            return (201 if submission.status == "accepted" else 422), body.model_dump(mode="json")
+
+    result = await to_thread.run_sync(record)
+    if result is None:
+        raise HTTPException(404, NOT_FOUND)
+    status, body = result
+    if status == 201:
+        background.add_task(send_outbox, request.app.state.engine, settings)
+    return JSONResponse(body, status_code=status)
