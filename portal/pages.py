@@ -99,7 +99,7 @@ def _unit_page(
             state = submission_state(d.due_at, received, now)
             items.append(
                 {
-                    "anchor": f"{plan.year}-{d.code}",
+                    "anchor": f"han-{plan.year}-{d.code}",
                     "action": f"/don-vi/{token}/nop/{plan.year}/{d.code}",
                     "kind": d.kind,
                     "year": plan.year,
