@@ -4,9 +4,21 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CollectSource(BaseModel):
+    """An online form's export that `collect_submissions` reads: one row per unit submission."""
+
+    url: str
+    format: Literal["json", "csv"] = "json"
+    year: int
+    deadline: str  # the deadline code the rows are for
+    unit_field: str = "ma_don_vi"  # the column holding the unit's code
+    time_field: str | None = None  # a column with an ISO time with offset, if the form gives one
 
 
 class Settings(BaseSettings):
@@ -29,6 +41,7 @@ class Settings(BaseSettings):
     mail_reply_to: str | None = None
     outbox_dir: Path | None = None  # default: data_dir/outbox
     max_upload_bytes: int = 20_000_000  # per file
+    collect_sources: list[CollectSource] = []  # JSON in THIDUA_COLLECT_SOURCES
 
     @property
     def files_dir(self) -> Path:
