@@ -15,7 +15,7 @@ from models.db import session_scope
 from models.submissions import history
 from models.tables import SubmissionFile
 from notifications.mailer import send_outbox
-from portal.pages import _unit_and_plans, accept_form, locate, read_form
+from portal.pages import accept_form, locate, read_form, unit_and_plans
 
 router = APIRouter(prefix="/api/v1", tags=["Đơn vị"])
 NOT_FOUND = "Không tìm thấy."
@@ -54,7 +54,7 @@ class UnitOut(BaseModel):
 def unit_status(token: str, request: Request) -> UnitOut:
     now = datetime.now(UTC)
     with session_scope(request.app.state.engine) as session:
-        found = _unit_and_plans(session, token)
+        found = unit_and_plans(session, token)
         if found is None:
             raise HTTPException(404, NOT_FOUND)
         unit, plans = found

@@ -51,7 +51,7 @@ CHANNELS = {
 }
 
 
-def _page(name: str, status: int = 200, **context) -> HTMLResponse:
+def render_page(name: str, status: int = 200, **context) -> HTMLResponse:
     headers = {
         "Referrer-Policy": "no-referrer",
         "X-Robots-Tag": "noindex",
@@ -63,10 +63,10 @@ def _page(name: str, status: int = 200, **context) -> HTMLResponse:
 
 
 def _not_found() -> HTMLResponse:
-    return _page("not_found.html.j2", 404)
+    return render_page("not_found.html.j2", 404)
 
 
-def _unit_and_plans(session: Session, token: str) -> tuple[Unit, list[YearPlan]] | None:
+def unit_and_plans(session: Session, token: str) -> tuple[Unit, list[YearPlan]] | None:
     unit_id = unit_for_token(session, token=token, purpose="portal")
     if unit_id is None:
         return None
@@ -127,7 +127,7 @@ def _unit_page(
     links = Links(settings.base_url, settings.signing_key())
     context = {"receipt": None, "errors": [], "errors_for": None, **extra}
     sheet_rows = {plan.year: _sheet_rows(sheet_view(session, plan=plan)) for plan in plans}
-    return _page(
+    return render_page(
         "unit.html.j2",
         status,
         unit=unit,
@@ -194,7 +194,7 @@ def _sheet_rows(view: SheetView) -> list[dict]:
 @router.get("/don-vi/{token}/bang-diem/{year}.xlsx")
 def score_template(token: str, year: int, request: Request):
     with session_scope(request.app.state.engine) as session:
-        found = _unit_and_plans(session, token)
+        found = unit_and_plans(session, token)
         plan = next((p for p in found[1] if p.year == year), None) if found else None
         if plan is None:
             return _not_found()
@@ -222,7 +222,7 @@ def score_template(token: str, year: int, request: Request):
 @router.get("/don-vi/{token}", response_class=HTMLResponse)
 def unit_page(token: str, request: Request):
     with session_scope(request.app.state.engine) as session:
-        found = _unit_and_plans(session, token)
+        found = unit_and_plans(session, token)
         if found is None:
             return _not_found()
         return _unit_page(request, session, token, *found)
@@ -243,7 +243,7 @@ async def submit(token: str, year: int, code: str, request: Request, background:
 def locate(session: Session, token: str, year: int, code: str):
     """(unit, its active plans, the plan, the deadline) for a submission address, or None when
     the token is unknown or the deadline is not one the unit owes."""
-    found = _unit_and_plans(session, token)
+    found = unit_and_plans(session, token)
     if found is None:
         return None
     unit, plans = found

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None  # default: data_dir/outbox
     max_upload_bytes: int = 20_000_000  # per file
     collect_sources: list[CollectSource] = []  # JSON in THIDUA_COLLECT_SOURCES
+    admin_user: str | None = None  # the secretariat's page /quan-tri exists only when both are set
+    admin_password: SecretStr | None = None
 
     @property
     def files_dir(self) -> Path:

@@ -1,0 +1,153 @@
+"""The secretariat's page: the state of every unit, and recording paper submissions.
+
+Behind HTTP Basic credentials from the environment (THIDUA_ADMIN_USER / THIDUA_ADMIN_PASSWORD);
+without them configured the page does not exist. Put it behind HTTPS (docs: reverse proxy).
+"""
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from sqlmodel import Session, select
+
+from domain.dates import local_instant
+from domain.status import submission_state
+from models import queries
+from models.db import session_scope
+from models.tables import Deadline, YearPlan
+from portal.pages import read_form, render_page
+from thidua.intake import take_submission
+
+router = APIRouter(include_in_schema=False)
+basic = HTTPBasic(auto_error=False)
+
+
+def admin(
+    request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
+) -> str:
+    settings = request.app.state.settings
+    if not settings.admin_user or settings.admin_password is None:
+        raise HTTPException(404)
+    expected = (settings.admin_user.encode(), settings.admin_password.get_secret_value().encode())
+    if credentials is None or not (
+        secrets.compare_digest(credentials.username.encode(), expected[0])
+        & secrets.compare_digest(credentials.password.encode(), expected[1])
+    ):
+        raise HTTPException(
+            401, "Cần đăng nhập quản trị.", headers={"WWW-Authenticate": 'Basic realm="thidua"'}
+        )
+    return credentials.username
+
+
+def _render(session: Session, status: int = 200, **extra) -> HTMLResponse:
+    now = datetime.now(UTC)
+    plans = []
+    for plan in session.exec(
+        select(YearPlan).where(YearPlan.state == "active").order_by(YearPlan.year)
+    ).all():
+        deadlines = [
+            d for d in queries.plan_events(session=session, plan=plan)[2] if not d.cancelled
+        ]
+        owed = queries.obligations(session=session, plan=plan)
+        receipts = queries.accepted_receipts(session=session, plan=plan)
+        units = queries.plan_units(session=session, plan=plan)
+        rows = [
+            {
+                "unit": unit.name,
+                "cells": [
+                    submission_state(d.due_at, receipts.get((d.id, unit.id), []), now).value
+                    if (d.id, unit.id) in owed
+                    else "—"
+                    for d in deadlines
+                ],
+            }
+            for unit in units
+        ]
+        plans.append(
+            {
+                "year": plan.year,
+                "title": plan.title,
+                "columns": [d.code for d in deadlines],
+                "rows": rows,
+                "units": units,
+                "deadlines": deadlines,
+            }
+        )
+    return render_page(
+        "admin.html.j2",
+        status,
+        plans=plans,
+        message=extra.get("message"),
+        errors=extra.get("errors", []),
+    )
+
+
+@router.get("/quan-tri", response_class=HTMLResponse)
+def overview(request: Request, user: Annotated[str, Depends(admin)]):
+    with session_scope(request.app.state.engine) as session:
+        return _render(session)
+
+
+@router.post("/quan-tri/ghi-nhan/{year}", response_class=HTMLResponse)
+async def record(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+    settings = request.app.state.settings
+    fields, uploads = await read_form(request, settings.max_upload_bytes)
+
+    def save() -> HTMLResponse:
+        with session_scope(request.app.state.engine) as session:
+            plan = session.exec(
+                select(YearPlan).where(YearPlan.year == year, YearPlan.state == "active")
+            ).first()
+            units = (
+                {u.code: u for u in queries.plan_units(session=session, plan=plan)} if plan else {}
+            )
+            unit = units.get(fields.get("unit", ""))
+            deadline = (
+                plan
+                and session.exec(
+                    select(Deadline).where(
+                        Deadline.plan_id == plan.id, Deadline.code == fields.get("deadline", "")
+                    )
+                ).one_or_none()
+            )
+            try:
+                when = datetime.fromisoformat(fields.get("received_at", ""))
+            except ValueError:
+                when = None
+            channel = fields.get("channel")
+            errors = [
+                message
+                for ok, message in (
+                    (unit is not None, "Đơn vị: hãy chọn một đơn vị trong danh sách."),
+                    (deadline is not None, "Hạn nộp: hãy chọn một hạn nộp trong danh sách."),
+                    (when is not None, "Ngày giờ nhận: hãy nhập ngày và giờ."),
+                    (channel in ("paper", "dispatch"), "Hình thức: văn bản giấy hoặc công văn."),
+                )
+                if not ok
+            ]
+            if errors:
+                return _render(session, 422, errors=errors)
+            files = [upload for group in uploads.values() for upload in group]
+            submission = take_submission(
+                session,
+                settings,
+                deadline=deadline,
+                unit=unit,
+                received_at=local_instant(when.date(), when.time()),
+                channel=channel,
+                uploads=files,
+                note=(fields.get("note") or "").strip() or None,
+                recorded_by=user,
+            )
+            if submission.status == "rejected":
+                return _render(session, 422, errors=submission.errors)
+            return _render(
+                session,
+                message=f"Đã ghi nhận {unit.name} – {deadline.title}, lần {submission.version}.",
+            )
+
+    return await to_thread.run_sync(save)
