@@ -18,7 +18,10 @@ def active_plan_states(session: Session, *, links: Links) -> list[PlanState]:
     return [plan_state(session, plan=plan, links=links) for plan in plans]
 
 
-def plan_state(session: Session, *, plan: YearPlan, links: Links) -> PlanState:
+def plan_state(
+    session: Session, *, plan: YearPlan, links: Links, link_units: list[int] | None = None
+) -> PlanState:
+    """`link_units` limits the private links looked up (a receipt needs one unit's, not all)."""
     bloc = session.get(Bloc, plan.bloc_id)
     units = queries.plan_units(session=session, plan=plan)
     rounds, anniversaries, deadlines, _ = queries.plan_events(session=session, plan=plan)
@@ -61,7 +64,9 @@ def plan_state(session: Session, *, plan: YearPlan, links: Links) -> PlanState:
         receipts=queries.accepted_receipts(session=session, plan=plan),
         links={
             unit_id: UnitLinks(*urls)
-            for unit_id, urls in links.for_units(session, [u.id for u in units]).items()
+            for unit_id, urls in links.for_units(
+                session, link_units if link_units is not None else [u.id for u in units]
+            ).items()
         },
         sent_reminders={key.rsplit(":", 1)[0] for key in sent},
         failures=[

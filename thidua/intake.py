@@ -97,7 +97,7 @@ def take_submission(
                 data=data,
                 at=received_at,
             )
-        state = plan_state(session, plan=plan, links=links)
+        state = plan_state(session, plan=plan, links=links, link_units=[unit.id])
         drafts = receipt_drafts(state, unit, deadline, submission, [f.filename for f in files])
         enqueue(session, drafts, domain=settings.mail_domain, as_of=received_at)
         bloc = session.get(Bloc, plan.bloc_id)
