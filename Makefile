@@ -1,5 +1,7 @@
 # Two entry points for a fresh machine with python3, pip and make (see README.md):
-#   make run   - the main job on embedded defaults (SQLite in var/, local outbox)
+#   make run   - the main job on embedded defaults (SQLite in var/, local outbox): migrate, load and
+#                activate the example plan, then run everything (Prefect server and UI, deployments,
+#                worker, portal and feeds) until Ctrl-C
 #   make test  - the whole test suite, against SQLite and PostgreSQL
 #   make bench - every benchmark, one table of medians (needs wrk)
 PYTHON ?= python3
@@ -23,10 +25,13 @@ $(VENV)/.synced: $(TOOLS)/bin/uv pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
+# Everything on one machine until Ctrl-C: `make run UP="--port 8080 --prefect-port 4300"`.
 run: install
 	$(BIN)/thidua db upgrade
 	$(BIN)/thidua plan load $(PLAN)
+	$(BIN)/thidua plan activate
 	$(BIN)/thidua plan show
+	$(BIN)/thidua up $(UP)
 
 lint: install
 	$(BIN)/ruff check .

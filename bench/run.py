@@ -6,6 +6,7 @@
    deadline so that every feed changes).
 4. Emails per second of `chase_submissions` for 1,000 units (deciding, rendering, outbox,
    sending) vs a bare aiosmtplib loop sending the same messages to the same local SMTP sink.
+5. `thidua rehearse` of the example plan's whole year vs its limit of 60 s.
 """
 
 import asyncio
@@ -292,13 +293,38 @@ def bench_mail(folder: Path, units: int = 1000) -> list[tuple[str, float, str]]:
     ]
 
 
+def bench_rehearsal(folder: Path) -> list[tuple[str, float, str]]:
+    from thidua.rehearsal import rehearse
+
+    times = []
+    for i in range(REPEATS):
+        work = folder / f"rehearsal-{i}"
+        work.mkdir()
+        started = time.perf_counter()
+        result = rehearse(EXAMPLE, work_dir=work)
+        times.append(time.perf_counter() - started)
+    seconds = statistics.median(times)
+    return [
+        (
+            f"rehearsal of the example plan's year, {len(result.emails)} emails (s)",
+            seconds,
+            f"limit 60 s: {seconds / 60:.0%} of it",
+        )
+    ]
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "http").mkdir()
-        rows = bench_http(folder / "http") + bench_rebuild(folder) + bench_mail(folder)
+        rows = (
+            bench_http(folder / "http")
+            + bench_rebuild(folder)
+            + bench_mail(folder)
+            + bench_rehearsal(folder)
+        )
     width = max(len(name) for name, _, _ in rows)
     print(f"{'benchmark':<{width}}  {'median':>10}  compared")
     for name, value, note in rows:

@@ -1,6 +1,7 @@
 """Working days in Việt Nam: Monday to Friday, minus public holidays (Tết included), with the
 plan's own announced days off and swapped working days."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -61,6 +62,11 @@ def vietnam_calendar(
     office_hours: tuple[time, time] = (time(7, 30), time(17, 0)),
 ) -> WorkCalendar:
     """Public holidays of Việt Nam for `years` (the `holidays` package) plus the plan's changes."""
-    spread = sorted({year + offset for year in years for offset in (-1, 0, 1)})
-    days_off = set(holidays.country_holidays("VN", years=spread)) | set(extra_holidays)
+    spread = tuple(sorted({year + offset for year in years for offset in (-1, 0, 1)}))
+    days_off = _public_holidays(spread) | set(extra_holidays)
     return WorkCalendar(frozenset(days_off), frozenset(extra_working_days), *office_hours)
+
+
+@functools.cache
+def _public_holidays(years: tuple[int, ...]) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("VN", years=years))

@@ -6,9 +6,11 @@ optional `deadline` / `unit` codes, so an admin can run them by hand from the Pr
 
 import asyncio
 from datetime import UTC, datetime
+from logging import Logger
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
+from sqlalchemy.engine import Engine
 
 from domain.dates import fmt_instant
 from models.db import open_database, session_scope
@@ -26,7 +28,7 @@ from thidua.links import Links
 from thidua.settings import Settings, get_settings
 
 
-def _smtp_password(settings: Settings) -> str | None:
+def smtp_password(settings: Settings) -> str | None:
     if not settings.smtp_password_block:
         return None
     from prefect.blocks.system import Secret
@@ -47,51 +49,83 @@ def _only(
     ]
 
 
-def _run(decide, *, as_of, dry_run, deadline, unit, artifact_key: str, title: str) -> list[dict]:
-    """Load the active plans, decide with `decide(state, instant)`, enqueue, send, report."""
-    settings = get_settings()
-    instant = as_of or datetime.now(UTC)
-    logger = get_run_logger()
+def mail_run(
+    decide,
+    *,
+    engine: Engine,
+    settings: Settings,
+    instant: datetime,
+    log: Logger,
+    dry_run: bool = False,
+    deadline: str | None = None,
+    unit: str | None = None,
+) -> list[dict]:
+    """The body of the mail flows: load the active plans, decide with `decide(state, instant)`,
+    enqueue, send; one row per email decided."""
     rows: list[dict] = []
-    with open_database(settings.resolved_database_url) as engine:
-        with session_scope(engine) as session:
-            links = Links(settings.base_url, settings.signing_key())
-            for state in active_plan_states(session, links=links):
-                drafts = _only(decide(state, instant), state, deadline, unit)
-                stored = (
-                    0
-                    if dry_run
-                    else enqueue(session, drafts, domain=settings.mail_domain, as_of=instant)
-                )
-                logger.info(
-                    "kế hoạch %s: %d thư được quyết định, %d thư mới vào hàng đợi",
-                    state.year,
-                    len(drafts),
-                    stored,
-                )
-                names = {u.id: u.name for u in state.units}
-                codes = {d.id: d.code for d in state.deadlines}
-                rows += [
-                    {
-                        "Đơn vị": names.get(d.unit_id, "Văn phòng khối"),
-                        "Hạn nộp": codes.get(d.deadline_id, ""),
-                        "Loại thư": d.stage,
-                        "Người nhận": d.recipient,
-                        "Tiêu đề": d.message.subject,
-                    }
-                    for d in drafts
-                ]
-        if not dry_run:
-            report = asyncio.run(send_outbox(engine, settings, password=_smtp_password(settings)))
-            logger.info(
-                "đã gửi %d, hẹn gửi lại %d, lỗi %d", report.sent, report.retried, report.failed
+    with session_scope(engine) as session:
+        links = Links(settings.base_url, settings.signing_key())
+        for state in active_plan_states(session, links=links):
+            drafts = _only(decide(state, instant), state, deadline, unit)
+            stored = (
+                0
+                if dry_run
+                else enqueue(session, drafts, domain=settings.mail_domain, as_of=instant)
             )
+            log.info(
+                "kế hoạch %s: %d thư được quyết định, %d thư mới vào hàng đợi",
+                state.year,
+                len(drafts),
+                stored,
+            )
+            names = {u.id: u.name for u in state.units}
+            codes = {d.id: d.code for d in state.deadlines}
+            rows += [
+                {
+                    "Đơn vị": names.get(d.unit_id, "Văn phòng khối"),
+                    "Hạn nộp": codes.get(d.deadline_id, ""),
+                    "Loại thư": d.stage,
+                    "Người nhận": d.recipient,
+                    "Tiêu đề": d.message.subject,
+                }
+                for d in drafts
+            ]
+    if not dry_run:
+        report = asyncio.run(send_outbox(engine, settings, password=smtp_password(settings)))
+        log.info("đã gửi %d, hẹn gửi lại %d, lỗi %d", report.sent, report.retried, report.failed)
+    return rows
+
+
+def _run(decide, *, as_of, dry_run, deadline, unit, artifact_key: str, title: str) -> list[dict]:
+    instant = as_of or datetime.now(UTC)
+    settings = get_settings()
+    with open_database(settings.resolved_database_url) as engine:
+        rows = mail_run(
+            decide,
+            engine=engine,
+            settings=settings,
+            instant=instant,
+            log=get_run_logger(),
+            dry_run=dry_run,
+            deadline=deadline,
+            unit=unit,
+        )
     create_table_artifact(
         key=artifact_key,
         table=rows or [{"Kết quả": "Không có thư nào cần gửi"}],
         description=f"{title} lúc {fmt_instant(instant)}{' (chạy thử, không gửi)' if dry_run else ''}",
     )
     return rows
+
+
+def chase_decisions(state: PlanState, instant: datetime) -> list[Draft]:
+    """The reminders due now, then the daily digest."""
+    drafts = [
+        d
+        for decision in due_reminders(state, instant)
+        for d in reminder_drafts(state, decision, instant)
+    ]
+    return drafts + digest_drafts(state, instant)
 
 
 @flow(name="chase-submissions")
@@ -101,18 +135,17 @@ def chase_submissions(
     deadline: str | None = None,
     unit: str | None = None,
 ) -> list[dict]:
-    """Remind every unit that has not submitted, at the stage due now; then the daily digest."""
+    """Remind every unit that has not submitted, at the stage due now; then the daily digest.
 
-    def decide(state: PlanState, instant: datetime) -> list[Draft]:
-        drafts = [
-            d
-            for decision in due_reminders(state, instant)
-            for d in reminder_drafts(state, decision, instant)
-        ]
-        return drafts + digest_drafts(state, instant)
+    Args:
+        as_of: Tính như vào thời điểm này; để trống là bây giờ.
+        dry_run: Chạy thử: chỉ liệt kê thư sẽ gửi trong bảng kết quả, không ghi và không gửi.
+        deadline: Chỉ xét một hạn nộp, theo mã trong kế hoạch (ví dụ dang-ky); để trống là mọi hạn.
+        unit: Chỉ xét một đơn vị, theo mã trong kế hoạch (ví dụ syt); để trống là mọi đơn vị.
+    """
 
     return _run(
-        decide,
+        chase_decisions,
         as_of=as_of,
         dry_run=dry_run,
         deadline=deadline,
@@ -129,7 +162,14 @@ def open_round(
     deadline: str | None = None,
     unit: str | None = None,
 ) -> list[dict]:
-    """Announce each round in progress to every unit, once (also when a plan is activated late)."""
+    """Announce each round in progress to every unit, once (also when a plan is activated late).
+
+    Args:
+        as_of: Tính như vào thời điểm này; để trống là bây giờ.
+        dry_run: Chạy thử: chỉ liệt kê thư sẽ gửi trong bảng kết quả, không ghi và không gửi.
+        deadline: Chỉ xét một hạn nộp, theo mã trong kế hoạch (ví dụ dang-ky); để trống là mọi hạn.
+        unit: Chỉ xét một đơn vị, theo mã trong kế hoạch (ví dụ syt); để trống là mọi đơn vị.
+    """
     return _run(
         round_drafts,
         as_of=as_of,

@@ -40,7 +40,12 @@ def row_key(source: CollectSource, row: dict) -> str:
 
 @flow(name="collect-submissions")
 def collect_submissions(as_of: datetime | None = None, dry_run: bool = False) -> list[dict]:
-    """Record each new row of each source as a submission of its unit (channel "import")."""
+    """Record each new row of each source as a submission of its unit (channel "import").
+
+    Args:
+        as_of: Thời điểm ghi nhận cho các dòng không có giờ nộp; để trống là bây giờ.
+        dry_run: Chạy thử: chỉ liệt kê hồ sơ mới trong bảng kết quả, không ghi nhận.
+    """
     settings = get_settings()
     instant = as_of or datetime.now(UTC)
     logger = get_run_logger()

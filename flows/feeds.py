@@ -11,7 +11,11 @@ from thidua.settings import get_settings
 
 @flow(name="publish-calendars")
 def publish_calendars(as_of: datetime | None = None) -> list[str]:
-    """Rebuild every feed as of `as_of` (default: now); returns the keys of the feeds that changed."""
+    """Rebuild every feed as of `as_of` (default: now); returns the keys of the feeds that changed.
+
+    Args:
+        as_of: Dựng lịch với trạng thái tại thời điểm này; để trống là bây giờ.
+    """
     instant = as_of or datetime.now(UTC)
     settings = get_settings()
     with open_database(settings.resolved_database_url) as engine, session_scope(engine) as session:

@@ -8,6 +8,7 @@ returns every problem at once, each with the path of the field it is about.
 import datetime as dt
 import re
 from enum import StrEnum
+from fractions import Fraction
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -37,6 +38,20 @@ def _clock(value: object) -> object:
 
 
 ClockTime = Annotated[dt.time, BeforeValidator(_clock)]
+
+
+def _share(value: object) -> object:
+    # A share of the members: 0.5, or an exact fraction such as "2/3" (0.6667 of 9 is not 6).
+    if isinstance(value, float):
+        return Fraction(str(value))
+    if isinstance(value, str) and not re.fullmatch(r"\s*\d+\s*/\s*\d+\s*|\s*\d*\.?\d+\s*", value):
+        raise ValueError(
+            f'tỉ lệ phải là số thập phân (0.5) hoặc phân số ("2/3"), đang là {value!r}'
+        )
+    return value
+
+
+Share = Annotated[Fraction, BeforeValidator(_share), Field(gt=0, le=1)]
 
 
 class Strict(BaseModel):
@@ -167,6 +182,7 @@ class PenaltyItem(Strict):
     code: Code
     name: str
     points: Annotated[float, Field(gt=0)]
+    disciplinary: bool = False  # a disciplined officer: disqualifies where `disciplined` applies
 
 
 class ScoreSheet(Strict):
@@ -185,18 +201,26 @@ class Commendation(Strict):
     quota: Annotated[int, Field(ge=0)]
     candidates_from_top: Annotated[int, Field(ge=1)] | None = None
     min_score: Annotated[float, Field(ge=0)] | None = None
-    vote_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    vote_share: Share = Fraction(1, 2)
     disqualified_if: list[Literal["no_registration", "disciplined"]] = []
 
 
 class Election(Strict):
     method: Literal["election", "rotation"] = "election"
-    majority: Annotated[float, Field(gt=0, le=1)] = 0.5
-    quorum: Annotated[float, Field(gt=0, le=1)] = 2 / 3
+    majority: Share = Fraction(1, 2)
+    quorum: Share = Fraction(2, 3)
+    ballot_working_days: Annotated[int, Field(ge=1, le=30)] = 5
     deputy_becomes_head: bool = True
     head_may_serve_again: bool = False
     on_tie: Literal["revote_then_rotation", "rotation", "refer"] = "revote_then_rotation"
     rotation: list[Code] = []
+
+
+class ReportTo(Strict):
+    """Where the year's result report goes (e.g. Ban Thi đua - Khen thưởng tỉnh)."""
+
+    name: str
+    emails: list[Email] = Field(min_length=1)
 
 
 class Calendar(Strict):
@@ -227,6 +251,7 @@ class PlanDocument(Strict):
     score_sheet: ScoreSheet
     commendations: list[Commendation] = []
     election: Election = Election()
+    report_to: ReportTo | None = None
 
 
 def semantic_errors(plan: PlanDocument) -> list[tuple[Path, str]]:

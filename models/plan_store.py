@@ -142,6 +142,7 @@ def load_plan(session: Session, plan_file: PlanFile, *, actor: str) -> LoadResul
         f"kế hoạch năm {doc.year}",
         on_create={"content_sha256": plan_file.sha256},
     )
+    plan.document = doc.model_dump(mode="json")  # its parts are audited row by row
     loader.sync_links(Membership, "plan_id", plan.id, {u.id for u in units.values()}, "thành viên")
     rounds = _rounds(loader, plan, doc)
     _deadlines(loader, plan, doc, units, rounds)

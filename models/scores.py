@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from domain.scoring import Sheet
 from domain.self_score import SheetItem
 from models.tables import Score, ScoreGroup, ScoreItem, ScoreSheet, YearPlan
 
@@ -19,7 +20,11 @@ class SheetView:
 
     @property
     def items(self) -> list[SheetItem]:
-        return [item for *_, items in self.groups for item in items] + self.bonus + self.penalties
+        return self.rules.items
+
+    @property
+    def rules(self) -> Sheet:
+        return Sheet(self.groups, self.bonus, self.penalties, self.sheet.bonus_cap)
 
 
 def sheet_view(session: Session, *, plan: YearPlan) -> SheetView:

@@ -4,6 +4,7 @@ Instants are stored in UTC and come back timezone-aware; calendar days are plain
 Natural keys (codes) are unique within their parent so that loading a plan is an upsert.
 """
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -98,6 +99,7 @@ class YearPlan(SQLModel, table=True):
     source_file: str | None = None
     deadline_rule: str = Field(default="exclusive", max_length=16)  # exclusive | inclusive
     rules: dict[str, Any] = _json()  # reminders, holidays, commendations, election
+    document: dict[str, Any] = _json()  # the whole validated plan file: next year's draft
     content_sha256: str = Field(max_length=64)
     loaded_at: datetime = _instant(default_factory=utcnow)
 
@@ -264,6 +266,7 @@ class Score(SQLModel, table=True):
     self_points: float | None = None
     verified_points: float | None = None
     reason: str | None = None
+    verified_by: str | None = None
     updated_at: datetime = _instant(default_factory=utcnow)
 
 
@@ -290,13 +293,13 @@ class Poll(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("plan_id", "code"),)
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="yearplan.id", index=True)
-    code: str = Field(max_length=64)  # e.g. head-2021, deputy-2021, co-thi-dua
+    code: str = Field(max_length=64)  # truong-khoi, pho-truong-khoi, co-thi-dua; revote: …-2
     kind: str = Field(max_length=16)  # election | commendation
     title: str
     seats: int = 1
     closes_at: datetime | None = _instant(default=None)
     state: str = Field(default="open", max_length=16)  # open | closed
-    result: dict[str, Any] = _json()
+    result: dict[str, Any] = _json()  # the count when closed; "paper": a tally entered by hand
 
 
 class Candidate(SQLModel, table=True):
@@ -305,7 +308,7 @@ class Candidate(SQLModel, table=True):
 
 
 class BallotReceipt(SQLModel, table=True):
-    """That a unit has voted in a poll: one per unit. Holds no choice, so no link to a choice."""
+    """That a unit has voted in a poll: one per unit. Holds no choice, so no link to a ballot."""
 
     __table_args__ = (UniqueConstraint("poll_id", "voter_unit_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -313,12 +316,17 @@ class BallotReceipt(SQLModel, table=True):
     voter_unit_id: int = Field(foreign_key="unit.id")
 
 
-class BallotChoice(SQLModel, table=True):
-    """One vote for one candidate, with no voter and no time, so the tally stays secret."""
+def _ballot_id() -> str:
+    return uuid.uuid4().hex
 
-    id: int | None = Field(default=None, primary_key=True)
+
+class Ballot(SQLModel, table=True):
+    """One returned ballot: the candidates chosen, with no voter, no time and a random id (not
+    a sequence), so neither the table nor its order tells who voted for whom."""
+
+    id: str = Field(default_factory=_ballot_id, primary_key=True, max_length=32)
     poll_id: int = Field(foreign_key="poll.id", index=True)
-    unit_id: int = Field(foreign_key="unit.id")
+    choices: list[int] = _json(list)  # unit ids
 
 
 # --- Mail and audit ---------------------------------------------------------------------------

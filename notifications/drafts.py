@@ -88,7 +88,7 @@ def due_reminders(state: PlanState, as_of: datetime) -> list[Decision]:
     return decisions
 
 
-def _common(state: PlanState, addressee: str, unit: Unit | None) -> dict:
+def common_context(state: PlanState, addressee: str, unit: Unit | None) -> dict:
     secretariat = state.secretariat
     return {
         "year": state.year,
@@ -144,7 +144,7 @@ def reminder_drafts(state: PlanState, decision: Decision, as_of: datetime) -> li
             else (contact.name if escalated else unit.name)
         )
         message = render(
-            template, {**_common(state, addressee, unit), **context, "escalated": escalated}
+            template, {**common_context(state, addressee, unit), **context, "escalated": escalated}
         )
         for email in contact.emails:
             if any(d.recipient == email for d in drafts):
@@ -178,7 +178,7 @@ def round_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
         for unit in state.units:
             owed = [d for d in in_round if (d.id, unit.id) in state.owed]
             context = {
-                **_common(state, unit.name, unit),
+                **common_context(state, unit.name, unit),
                 "round": {
                     "name": rnd.name,
                     "starts_on": rnd.starts_on,
@@ -249,7 +249,7 @@ def digest_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
         ]
         rows.append({"unit": unit.name, "cells": cells})
     context = {
-        **_common(state, state.secretariat.name, None),
+        **common_context(state, state.secretariat.name, None),
         "today": today,
         "columns": [d.code for d in columns],
         "rows": rows,
@@ -285,7 +285,7 @@ def receipt_drafts(
 ) -> list[Draft]:
     """The acknowledgement of an accepted submission, to the unit's focal point."""
     context = {
-        **_common(state, unit.name, unit),
+        **common_context(state, unit.name, unit),
         "unit": unit.name,
         "deadline": _deadline_context(state, deadline),
         "version": submission.version,

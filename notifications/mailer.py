@@ -6,6 +6,7 @@ are permanent and recorded on the row.
 """
 
 import asyncio
+import functools
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,6 +133,12 @@ class DirectoryTransport(Transport):
         temporary.replace(self.folder / name)
 
 
+@functools.cache
+def _tls_context(cafile: str | None) -> ssl.SSLContext:
+    """Loading the system's CA certificates takes ~50 ms: once per process, not per connection."""
+    return ssl.create_default_context(cafile=cafile)
+
+
 @dataclass
 class SmtpTransport(Transport):
     """One reused connection; reconnects when the server dropped it."""
@@ -140,7 +147,8 @@ class SmtpTransport(Transport):
     _client: aiosmtplib.SMTP | None = field(default=None, init=False)
 
     def _new_client(self) -> aiosmtplib.SMTP:
-        context = ssl.create_default_context(cafile=self.target.cafile)
+        encrypted = self.target.use_tls or self.target.start_tls
+        context = _tls_context(self.target.cafile) if encrypted else None
         return aiosmtplib.SMTP(
             hostname=self.target.hostname,
             port=self.target.port,

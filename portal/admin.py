@@ -1,4 +1,5 @@
-"""The secretariat's page: the state of every unit, and recording paper submissions.
+"""The secretariat's page: the state of every unit, recording paper submissions, and the
+bloc's verification of the self scores (thẩm định) with the ranking it gives.
 
 Behind HTTP Basic credentials from the environment (THIDUA_ADMIN_USER / THIDUA_ADMIN_PASSWORD);
 without them configured the page does not exist. Put it behind HTTPS (docs: reverse proxy).
@@ -14,11 +15,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlmodel import Session, select
 
+from documents.text import points
 from domain.dates import local_instant
+from domain.scoring import rank
 from domain.status import submission_state
 from models import queries
 from models.db import session_scope
+from models.scores import sheet_view
 from models.tables import Deadline, YearPlan
+from models.year_end import YearEndError, unit_scores, verify_score
 from portal.pages import read_form, render_page
 from thidua.intake import take_submission
 
@@ -75,6 +80,8 @@ def _render(session: Session, status: int = 200, **extra) -> HTMLResponse:
                 "rows": rows,
                 "units": units,
                 "deadlines": deadlines,
+                "sheet_items": sheet_view(session, plan=plan).items,
+                "ranking": _ranking(session, plan, units),
             }
         )
     return render_page(
@@ -84,6 +91,20 @@ def _render(session: Session, status: int = 200, **extra) -> HTMLResponse:
         message=extra.get("message"),
         errors=extra.get("errors", []),
     )
+
+
+def _ranking(session: Session, plan: YearPlan, units) -> list[dict]:
+    names = {u.code: u.name for u in units}
+    return [
+        {
+            "rank": r.rank,
+            "unit": names[r.score.unit],
+            "self_total": points(r.score.self_total),
+            "total": points(r.score.total),
+            "verified": r.score.verified,
+        }
+        for r in rank(unit_scores(session, plan=plan))
+    ]
 
 
 @router.get("/quan-tri", response_class=HTMLResponse)
@@ -149,5 +170,42 @@ async def record(year: int, request: Request, user: Annotated[str, Depends(admin
                 session,
                 message=f"Đã ghi nhận {unit.name} – {deadline.title}, lần {submission.version}.",
             )
+
+    return await to_thread.run_sync(save)
+
+
+@router.post("/quan-tri/tham-dinh/{year}", response_class=HTMLResponse)
+async def verify(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+    fields, _ = await read_form(request, 0)
+
+    def save() -> HTMLResponse:
+        with session_scope(request.app.state.engine) as session:
+            plan = session.exec(
+                select(YearPlan).where(YearPlan.year == year, YearPlan.state == "active")
+            ).first()
+            units = (
+                {u.code: u for u in queries.plan_units(session=session, plan=plan)} if plan else {}
+            )
+            unit = units.get(fields.get("unit", ""))
+            if unit is None:
+                return _render(
+                    session, 422, errors=["Đơn vị: hãy chọn một đơn vị trong danh sách."]
+                )
+            try:
+                with session.begin_nested():
+                    row = verify_score(
+                        session,
+                        plan=plan,
+                        unit=unit,
+                        code=fields.get("item", ""),
+                        value=fields.get("value", ""),
+                        reason=fields.get("reason"),
+                        actor=user,
+                        at=datetime.now(UTC),
+                    )
+            except YearEndError as error:
+                return _render(session, 422, errors=[str(error)])
+            message = f"Đã ghi điểm thẩm định: {unit.name}, {fields['item']} = {points(row.verified_points)}."
+            return _render(session, message=message)
 
     return await to_thread.run_sync(save)

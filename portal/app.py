@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import make_engine
-from portal import admin, api, feeds, pages
+from portal import admin, api, ballots, feeds, pages
 from portal.feed_cache import FeedCache
 from thidua.settings import Settings, get_settings
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.router.routes.extend(feeds.routes)
     app.include_router(pages.router)
+    app.include_router(ballots.router)
     app.include_router(api.router)
     app.include_router(admin.router)
     return app

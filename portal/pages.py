@@ -24,6 +24,7 @@ from models.db import session_scope
 from models.scores import SheetView, sheet_view
 from models.submissions import history
 from models.tables import Bloc, Deadline, Membership, Unit, YearPlan
+from models.year_end import candidate_ids, plan_polls, voted
 from notifications.mailer import send_outbox
 from portal.score_workbook import build_template, read_workbook
 from thidua.intake import Upload, take_submission
@@ -62,7 +63,7 @@ def render_page(name: str, status: int = 200, **context) -> HTMLResponse:
     )
 
 
-def _not_found() -> HTMLResponse:
+def not_found() -> HTMLResponse:
     return render_page("not_found.html.j2", 404)
 
 
@@ -79,7 +80,7 @@ def unit_and_plans(session: Session, token: str) -> tuple[Unit, list[YearPlan]] 
     return session.get(Unit, unit_id), list(plans)
 
 
-def _unit_page(
+def unit_page_response(
     request: Request, session: Session, token: str, unit: Unit, plans, status=200, **extra
 ):
     settings = request.app.state.settings
@@ -125,7 +126,14 @@ def _unit_page(
             )
     bloc = session.get(Bloc, unit.bloc_id)
     links = Links(settings.base_url, settings.signing_key())
-    context = {"receipt": None, "errors": [], "errors_for": None, **extra}
+    context = {
+        "receipt": None,
+        "errors": [],
+        "errors_for": None,
+        "voted_notice": None,
+        "ballot_errors": [],
+        **extra,
+    }
     sheet_rows = {plan.year: _sheet_rows(sheet_view(session, plan=plan)) for plan in plans}
     return render_page(
         "unit.html.j2",
@@ -137,8 +145,43 @@ def _unit_page(
         individual_titles=INDIVIDUAL_TITLES,
         calendar_url=links.unit_feed_url(session, unit.id),
         sheet_rows=sheet_rows,
+        ballots=ballot_sections(session, token, unit, plans),
         **context,
     )
+
+
+def ballot_sections(session: Session, token: str, unit: Unit, plans: list[YearPlan]) -> list[dict]:
+    """Per plan with open polls: the form's polls, each with its candidates and whether the
+    unit has voted in it."""
+    sections = []
+    for plan in plans:
+        now = datetime.now(UTC)
+        polls = [
+            p for p in plan_polls(session, plan=plan) if p.state == "open" and now < p.closes_at
+        ]
+        if not polls:
+            continue
+        names = {u.id: u.name for u in queries.plan_units(session=session, plan=plan)}
+        listed = [
+            {
+                "code": p.code,
+                "title": p.title,
+                "seats": p.seats,
+                "candidates": [(i, names[i]) for i in candidate_ids(session, poll=p)],
+                "voted": unit.id in voted(session, poll=p),
+            }
+            for p in polls
+        ]
+        sections.append(
+            {
+                "year": plan.year,
+                "action": f"/don-vi/{token}/bo-phieu/{plan.year}",
+                "closes_at": fmt_instant(min(p.closes_at for p in polls)),
+                "polls": listed,
+                "done": all(p["voted"] for p in listed),
+            }
+        )
+    return sections
 
 
 def _sheet_rows(view: SheetView) -> list[dict]:
@@ -197,7 +240,7 @@ def score_template(token: str, year: int, request: Request):
         found = unit_and_plans(session, token)
         plan = next((p for p in found[1] if p.year == year), None) if found else None
         if plan is None:
-            return _not_found()
+            return not_found()
         unit = found[0]
         bloc = session.get(Bloc, plan.bloc_id)
         view = sheet_view(session, plan=plan)
@@ -224,8 +267,8 @@ def unit_page(token: str, request: Request):
     with session_scope(request.app.state.engine) as session:
         found = unit_and_plans(session, token)
         if found is None:
-            return _not_found()
-        return _unit_page(request, session, token, *found)
+            return not_found()
+        return unit_page_response(request, session, token, *found)
 
 
 @router.post("/don-vi/{token}/nop/{year}/{code}", response_class=HTMLResponse)
@@ -314,7 +357,7 @@ def _record(
     with session_scope(request.app.state.engine) as session:
         found = locate(session, token, year, code)
         if found is None:
-            return _not_found(), False
+            return not_found(), False
         unit, plans, plan, deadline = found
         submission = accept_form(
             session,
@@ -327,7 +370,7 @@ def _record(
             channel="portal",
         )
         if submission.status == "rejected":
-            page = _unit_page(
+            page = unit_page_response(
                 request,
                 session,
                 token,
@@ -344,7 +387,7 @@ def _record(
             "at": fmt_instant(submission.received_at),
             "late": submission.received_at >= deadline.due_at,
         }
-        return _unit_page(request, session, token, unit, plans, receipt=receipt), True
+        return unit_page_response(request, session, token, unit, plans, receipt=receipt), True
 
 
 def _self_score(

@@ -70,3 +70,24 @@ def test_admin_sees_the_state_and_records_a_paper_submission(admin_portal, db):
         "Đơn vị: hãy chọn một đơn vị trong danh sách." in bad.text
         and "Ngày giờ nhận: hãy nhập ngày và giờ." in bad.text
     )
+
+
+def test_admin_verifies_a_score_with_its_reason_and_sees_the_ranking(admin_portal, db):
+    form = {"unit": "syt", "item": "I.1", "value": "20"}
+    refused = admin_portal.post("/quan-tri/tham-dinh/2020", data=form, auth=AUTH)
+    assert refused.status_code == 422 and "cần ghi lý do" in refused.text
+    form["reason"] = "Không có tài liệu kiểm chứng"
+    saved = admin_portal.post("/quan-tri/tham-dinh/2020", data=form, auth=AUTH)
+    assert saved.status_code == 200 and "Đã ghi điểm thẩm định: Sở Y tế, I.1 = 20." in saved.text
+    ranking = saved.text.split("Xếp hạng theo điểm hiện tại", 1)[1].split("</table>", 1)[0]
+    first = ranking.split("<tr>")[2]
+    assert "Sở Y tế" in first and "20</td>" in first  # the only unit with points so far
+    too_high = admin_portal.post(
+        "/quan-tri/tham-dinh/2020", data={**form, "value": "31"}, auth=AUTH
+    )
+    assert too_high.status_code == 422 and "vượt điểm tối đa 30" in too_high.text
+    with Session(db.engine) as session:
+        from models.tables import Score
+
+        (score,) = session.exec(select(Score).where(Score.verified_points.is_not(None))).all()
+        assert (score.verified_points, score.verified_by) == (20, "vanphong")

@@ -1,8 +1,6 @@
 """The project's promises to a newcomer: the README's commands, CI, migrations that match."""
 
-import os
 import re
-import subprocess
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -21,24 +19,6 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert _readme_commands() == ["make run", "make test"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"^make test$", ci, flags=re.MULTILINE)
-
-
-def test_make_run_loads_the_example_plan_and_prints_its_timeline(tmp_path):
-    env = {**os.environ, "THIDUA_DATA_DIR": str(tmp_path)}
-    env.pop("THIDUA_DATABASE_URL", None)
-    for attempt in (1, 2):  # the second run resumes on the same database
-        result = subprocess.run(
-            ["make", "--no-print-directory", "run"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "Thứ Năm, 10/12/2020" in result.stdout
-        assert ("Đã nạp kế hoạch" if attempt == 1 else "không có gì thay đổi") in result.stdout
-    assert (tmp_path / "thidua.db").exists()
 
 
 def test_migrations_match_the_tables(db):

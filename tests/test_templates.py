@@ -62,15 +62,25 @@ CONTEXTS = {
         ],
     },
     "ballot_invitation": {
-        "poll": {"title": "bầu Trưởng khối năm 2021", "closes_at": "17:00 18/12/2020"},
-        "ballot_url": "https://thidua.example.gov.vn/b/T",
+        "polls": [
+            {"title": "Bầu Trưởng khối năm 2021", "seats": 1, "candidates": ["Sở Y tế"]},
+            {
+                "title": "Bình xét đề nghị tặng Bằng khen",
+                "seats": 3,
+                "candidates": ["Báo Bắc Giang"],
+            },
+        ],
+        "closes_at": "17:00 18/12/2020",
+        "ballot_url": "https://thidua.example.gov.vn/don-vi/T#bo-phieu",
     },
     "results": {
-        "poll": {"title": "bầu Trưởng khối năm 2021"},
-        "ballots": 9,
-        "members": 9,
-        "tally": [{"unit": "Sở Văn hóa, Thể thao và Du lịch", "votes": 7, "share": "77,8%"}],
-        "outcome": "Sở VHTTDL trúng cử.",
+        "ranking": [{"rank": 1, "unit": "Sở Thông tin và Truyền thông", "total": "96,5"}],
+        "proposals": [
+            {"title": "Cờ thi đua của UBND tỉnh", "units": ["Sở Y tế"], "referred": []},
+            {"title": "Bằng khen", "units": [], "referred": ["Báo Bắc Giang", "Sở Y tế"]},
+        ],
+        "head": "Sở Văn hóa, Thể thao và Du lịch",
+        "deputy": "Sở Giáo dục và Đào tạo",
     },
 }
 

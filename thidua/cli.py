@@ -3,15 +3,12 @@
 Expected errors print one line (or one per plan problem) to stderr and exit 1; no traceback.
 """
 
-import functools
 import getpass
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from calendars.publish import bloc_feed_key, publish_feeds, unit_feed_key
@@ -19,11 +16,13 @@ from domain.dates import TZ, fmt_date, fmt_day, fmt_instant, local_instant
 from domain.status import SubmissionState, submission_state
 from domain.timeline import build_timeline
 from models import queries
-from models.access import SecretKeyChanged, rotate_token
-from models.db import SchemaOutdated, check_schema, make_engine, session_scope, upgrade
-from models.plan_file import PlanFileError, read_plan
-from models.plan_store import PlanLoadError, load_plan
+from models.access import rotate_token
+from models.db import make_engine, session_scope, upgrade
+from models.plan_file import read_plan
+from models.plan_store import load_plan
 from models.tables import AuditEvent, Contact, Deadline, Feed, OutboxMessage, Unit
+from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
+from thidua.cli_year_end import rehearse_command, score_app, vote_app
 from thidua.intake import Upload, take_submission
 from thidua.links import Links, subscribe_links
 from thidua.settings import get_settings
@@ -43,42 +42,13 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(calendar_app, name="calendar")
 submission_app = typer.Typer(help="Hồ sơ đơn vị đã nộp.", no_args_is_help=True)
 app.add_typer(submission_app, name="submission")
+app.add_typer(score_app, name="score")
+app.add_typer(vote_app, name="vote")
+app.command("rehearse")(rehearse_command)
 
-Year = Annotated[int | None, typer.Option(help="Năm kế hoạch (mặc định: năm mới nhất).")]
-BlocCode = Annotated[str | None, typer.Option("--bloc", help="Mã khối (khi có nhiều khối).")]
 PlanPath = Annotated[Path, typer.Argument(help="Tệp kế hoạch YAML.")]
 
 STATE_NAMES = {"draft": "dự thảo", "active": "đang thực hiện", "closed": "đã kết thúc"}
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"Lỗi: {message}", err=True)
-    return typer.Exit(1)
-
-
-def user_errors(command: Callable) -> Callable:
-    """Turn the errors a user can fix into one line on stderr and exit code 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except PlanFileError as error:
-            for problem in error.problems:
-                typer.echo(str(problem), err=True)
-            raise _fail(f"kế hoạch không hợp lệ: {len(error.problems)} lỗi, chưa ghi gì") from None
-        except (PlanLoadError, SchemaOutdated, SecretKeyChanged, queries.NotFound) as error:
-            raise _fail(str(error)) from None
-        except OperationalError as error:
-            raise _fail(f"không kết nối được cơ sở dữ liệu: {error.orig}") from None
-
-    return wrapper
-
-
-def _engine():
-    engine = make_engine(get_settings().resolved_database_url)
-    check_schema(engine)
-    return engine
 
 
 @db_app.command("upgrade")
@@ -108,7 +78,7 @@ def plan_check(file: PlanPath) -> None:
 def plan_load(file: PlanPath) -> None:
     """Nạp (hoặc cập nhật) kế hoạch vào cơ sở dữ liệu; nạp lại tệp không đổi thì không thay đổi gì."""
     plan_file = read_plan(file)
-    with session_scope(_engine()) as session:
+    with session_scope(open_engine()) as session:
         result = load_plan(session, plan_file, actor=getpass.getuser())
         publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     doc = plan_file.document
@@ -126,13 +96,13 @@ def plan_load(file: PlanPath) -> None:
 @user_errors
 def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
     """Đưa kế hoạch vào thực hiện (từ đây hệ thống bắt đầu nhắc việc)."""
-    with session_scope(_engine()) as session:
+    with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         if plan.state == "active":
             typer.echo(f"Kế hoạch năm {plan.year} đã ở trạng thái đang thực hiện.")
             return
         if plan.state == "closed":
-            raise _fail(f"kế hoạch năm {plan.year} đã kết thúc")
+            raise fail(f"kế hoạch năm {plan.year} đã kết thúc")
         plan.state = "active"
         year = plan.year
         session.add(
@@ -152,7 +122,7 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
 @user_errors
 def plan_show(year: Year = None, bloc: BlocCode = None) -> None:
     """In mốc thời gian của kế hoạch năm."""
-    with Session(_engine()) as session:
+    with Session(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         units = {u.id: u for u in queries.plan_units(session=session, plan=plan)}
         names = {unit_id: unit.name for unit_id, unit in units.items()}
@@ -186,7 +156,7 @@ def status(
 ) -> None:
     """Bảng đơn vị × hạn nộp: đã nộp / nộp muộn / chưa nộp / quá hạn."""
     instant = local_instant(as_of.date(), as_of.time()) if as_of else datetime.now(UTC)
-    with Session(_engine()) as session:
+    with Session(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         units = queries.plan_units(session=session, plan=plan)
         deadlines = [
@@ -237,18 +207,11 @@ def _links() -> Links:
     return Links(settings.base_url, settings.signing_key())
 
 
-def _find_unit(session: Session, plan, code: str) -> Unit:
-    for unit in queries.plan_units(session=session, plan=plan):
-        if unit.code == code:
-            return unit
-    raise queries.NotFound(f"không có đơn vị '{code}' trong kế hoạch năm {plan.year}")
-
-
 @calendar_app.command("publish")
 @user_errors
 def calendar_publish() -> None:
     """Dựng lại các lịch (chỉ những lịch có thay đổi mới đổi nội dung)."""
-    with session_scope(_engine()) as session:
+    with session_scope(open_engine()) as session:
         changed = publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     typer.echo(f"Đã cập nhật {len(changed)} lịch." if changed else "Các lịch không có gì thay đổi.")
 
@@ -264,7 +227,7 @@ def calendar_export(
     ] = None,
 ) -> None:
     """Xuất lịch chung của khối, hoặc lịch riêng của một đơn vị, ra tệp .ics."""
-    with session_scope(_engine()) as session:
+    with session_scope(open_engine()) as session:
         found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         if plan.state == "draft":
             raise queries.NotFound(
@@ -272,7 +235,7 @@ def calendar_export(
             )
         publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
         key = (
-            unit_feed_key(_find_unit(session, plan, unit).id)
+            unit_feed_key(find_unit(session, plan, unit).id)
             if unit
             else bloc_feed_key(found_bloc.code, plan.year)
         )
@@ -289,7 +252,7 @@ def calendar_export(
 def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
     """In các đường dẫn: lịch chung của khối, lịch riêng và trang nộp hồ sơ của từng đơn vị."""
     links = _links()
-    with session_scope(_engine()) as session:
+    with session_scope(open_engine()) as session:
         found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         typer.echo(f"Lịch chung {found_bloc.name} năm {plan.year}:")
         for kind, url in subscribe_links(links.bloc_feed_url(found_bloc.code, plan.year)).items():
@@ -308,9 +271,9 @@ def _rotate(unit: str, year: int | None, bloc: str | None, purpose: str) -> str:
     (they carry both links) and return the new URL."""
     settings = get_settings()
     now = datetime.now(UTC)
-    with session_scope(_engine()) as session:
+    with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
-        found = _find_unit(session, plan, unit)
+        found = find_unit(session, plan, unit)
         rotate_token(
             session, key=settings.signing_key(), unit_id=found.id, purpose=purpose, as_of=now
         )
@@ -379,7 +342,7 @@ def outbox_list(
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
         query = query.where(OutboxMessage.status == status)
-    with Session(_engine()) as session:
+    with Session(open_engine()) as session:
         rows = session.exec(query).all()
     settings = get_settings()
     if not settings.smtp_url:
@@ -418,7 +381,7 @@ def submission_record(
 ) -> None:
     """Ghi nhận hồ sơ đơn vị gửi bằng văn bản giấy hoặc công văn (dừng nhắc việc cho hạn đó)."""
     if channel not in ("paper", "dispatch"):
-        raise _fail("--channel phải là paper hoặc dispatch")
+        raise fail("--channel phải là paper hoặc dispatch")
     settings = get_settings()
     received = local_instant(at.date(), at.time()) if at else datetime.now(UTC)
     uploads = []
@@ -426,10 +389,10 @@ def submission_record(
         try:
             uploads.append(Upload(path.name, path.read_bytes()[: settings.max_upload_bytes + 1]))
         except OSError as error:
-            raise _fail(f"không đọc được tệp {path}: {error.strerror}") from None
-    with session_scope(_engine()) as session:
+            raise fail(f"không đọc được tệp {path}: {error.strerror}") from None
+    with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
-        found_unit = _find_unit(session, plan, unit)
+        found_unit = find_unit(session, plan, unit)
         found = session.exec(
             select(Deadline).where(Deadline.plan_id == plan.id, Deadline.code == deadline)
         ).one_or_none()
@@ -450,7 +413,21 @@ def submission_record(
     if submission.status == "rejected":
         for error in submission.errors:
             typer.echo(error, err=True)
-        raise _fail(f"hồ sơ lần {submission.version} được lưu là không hợp lệ")
+        raise fail(f"hồ sơ lần {submission.version} được lưu là không hợp lệ")
     typer.echo(
         f"Đã ghi nhận {found_unit.code} / {deadline}: lần {submission.version}, lúc {fmt_instant(received)}{late}."
     )
+
+
+@app.command("up")
+def up(
+    host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe của cổng thông tin.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng của cổng thông tin và lịch.")] = 8000,
+    prefect_port: Annotated[
+        int, typer.Option(help="Cổng của máy chủ Prefect (giao diện chỉ mở trên 127.0.0.1).")
+    ] = 4200,
+) -> None:
+    """Chạy toàn bộ hệ thống: máy chủ Prefect và giao diện, worker, cổng thông tin và lịch (Ctrl-C để dừng)."""
+    from thidua.service import run
+
+    raise typer.Exit(run(host=host, port=port, prefect_port=prefect_port))

@@ -1,0 +1,92 @@
+"""Flow: close the year — the year-end vote, its count, the documents, the results by email,
+the plan closed and next year's draft written. Run daily from the annual report's deadline;
+each run does the next step once (see thidua/closing.py)."""
+
+import asyncio
+from datetime import UTC, datetime
+from logging import Logger
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from sqlalchemy.engine import Engine
+
+from domain.dates import fmt_instant
+from flows.chase import smtp_password
+from models.db import open_database, session_scope
+from notifications.mailer import send_outbox
+from notifications.outbox import enqueue
+from notifications.state import plan_state
+from thidua.closing import advance, load_year, plans_to_close
+from thidua.links import Links
+from thidua.settings import Settings, get_settings
+
+
+@flow(name="close-year")
+def close_year(
+    year: int | None = None, as_of: datetime | None = None, dry_run: bool = False
+) -> list[dict]:
+    """Advance the close of the year of every active plan (or of `year`) by one step.
+
+    Args:
+        year: năm kế hoạch (để trống: mọi kế hoạch đang thực hiện)
+        as_of: thời điểm tính (để trống: bây giờ)
+        dry_run: chạy thử: chỉ báo bước tiếp theo, không ghi, không gửi thư
+    """
+    instant = as_of or datetime.now(UTC)
+    settings = get_settings()
+    with open_database(settings.resolved_database_url) as engine:
+        rows = close_run(
+            engine=engine,
+            settings=settings,
+            instant=instant,
+            log=get_run_logger(),
+            year=year,
+            dry_run=dry_run,
+        )
+    create_table_artifact(
+        key="close-year",
+        table=rows or [{"Kết quả": "Không có kế hoạch nào đang thực hiện"}],
+        description=f"Kết thúc năm lúc {fmt_instant(instant)}{' (chạy thử)' if dry_run else ''}",
+    )
+    return rows
+
+
+def close_run(
+    *,
+    engine: Engine,
+    settings: Settings,
+    instant: datetime,
+    log: Logger,
+    year: int | None = None,
+    dry_run: bool = False,
+) -> list[dict]:
+    """The body of the flow: one step of each plan's close, its emails sent."""
+    rows = []
+    with session_scope(engine) as session:
+        links = Links(settings.base_url, settings.signing_key())
+        for plan in plans_to_close(session, year=year):
+            state = plan_state(session, plan=plan, links=links)
+            step = advance(
+                session,
+                load_year(session, plan=plan, state=state),
+                as_of=instant,
+                data_dir=settings.data_dir,
+                dry_run=dry_run,
+            )
+            if dry_run:
+                session.rollback()
+            else:
+                enqueue(session, step.drafts, domain=settings.mail_domain, as_of=instant)
+            log.info("năm %s: %s — %s", plan.year, step.action, step.detail)
+            rows.append(
+                {
+                    "Năm": plan.year,
+                    "Bước": step.action,
+                    "Chi tiết": step.detail,
+                    "Thư": len(step.drafts),
+                    "Tệp": ", ".join(f.name for f in step.files),
+                }
+            )
+    if not dry_run:
+        asyncio.run(send_outbox(engine, settings, password=smtp_password(settings)))
+    return rows

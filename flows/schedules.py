@@ -1,0 +1,203 @@
+"""Schedules that follow the plans: `open-round` on the first office morning of each round,
+`compute-scores` on the first office morning from the self-score deadline, and `close-year`
+every morning (Monday to Saturday) from then until the plan is closed.
+
+`sync_plan_schedules` makes those deployments' schedules match the active plans, one RRule
+schedule per plan and deployment (slug `plan-BLOC-YEAR`, in Asia/Ho_Chi_Minh): the same plans
+write nothing, an edited date moves its run, a plan no longer active loses its schedules. It
+runs after a plan is loaded from the Prefect UI, when `thidua up` starts, and daily.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from prefect import flow, get_client, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.actions import DeploymentScheduleCreate
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+from prefect.client.schemas.schedules import RRuleSchedule
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from domain.dates import TZ, fmt_instant, local_day
+from domain.workdays import WorkCalendar
+from models.db import open_database
+from models.tables import Bloc, OutboxMessage, YearPlan
+from notifications.drafts import PlanState
+from notifications.state import plan_state
+from thidua.links import Links
+from thidua.settings import Settings, get_settings
+
+OPEN_ROUND = "open-round"
+COMPUTE_SCORES = "compute-scores"
+CLOSE_YEAR = "close-year"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+AFTER_OPENING = timedelta(minutes=15)  # runs start just inside office hours
+CLOSE_AFTER_SCORES = timedelta(minutes=45)  # after the scores and the morning's reminders
+
+
+@dataclass(frozen=True)
+class PlanSchedule:
+    """When one deployment runs for one plan: at `times`, or (`daily`) each morning from the
+    first of them."""
+
+    deployment: str
+    slug: str
+    times: tuple[datetime, ...]
+    parameters: dict = field(default_factory=dict, hash=False)
+    daily: bool = False
+
+    @property
+    def schedule(self) -> RRuleSchedule:
+        # Naive local times, read in the schedule's time zone. DTSTART is given because the
+        # server would add one (and a stored schedule must compare equal to a fresh one).
+        local = [t.astimezone(TZ).strftime("%Y%m%dT%H%M%S") for t in self.times]
+        rule = (
+            "RRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR,SA" if self.daily else f"RDATE:{','.join(local)}"
+        )
+        return RRuleSchedule(rrule=f"DTSTART:{local[0]}\n{rule}", timezone=TIMEZONE)
+
+    def describe(self) -> str:
+        times = ", ".join(fmt_instant(t) for t in self.times)
+        return f"hằng ngày (trừ Chủ nhật) từ {times}" if self.daily else times
+
+
+def morning(calendar: WorkCalendar, day: date) -> datetime:
+    """The start of office hours (plus a margin) on `day`, or on the next working day."""
+    first = calendar.shift(day - timedelta(days=1), 1)
+    return calendar.opening(first) + AFTER_OPENING
+
+
+def open_round_times(
+    state: PlanState, announced: set[tuple[int, int]], as_of: datetime
+) -> list[datetime]:
+    """The first office morning of each round; for a round under way that some unit has not
+    been told of (a plan activated late), also the next office morning from `as_of`."""
+    times = set()
+    for rnd in state.rounds:
+        times.add(morning(state.calendar, rnd.starts_on))
+        in_progress = rnd.starts_on <= local_day(as_of) <= rnd.ends_on
+        if in_progress and any((rnd.id, unit.id) not in announced for unit in state.units):
+            next_run = morning(state.calendar, local_day(as_of))
+            if next_run <= as_of:
+                next_run = morning(state.calendar, local_day(as_of) + timedelta(days=1))
+            if local_day(next_run) <= rnd.ends_on:
+                times.add(next_run)
+    return sorted(times)
+
+
+def compute_scores_times(state: PlanState) -> list[datetime]:
+    """The first office morning at or after each self-score deadline (due at 00:00 on D: D)."""
+    times = set()
+    for deadline in state.deadlines:
+        if deadline.kind != "self_score":
+            continue
+        due = deadline.due_at.astimezone(TZ)
+        day = due.date() if due.time() <= state.calendar.opens else due.date() + timedelta(days=1)
+        times.add(morning(state.calendar, day))
+    return sorted(times)
+
+
+def _announced(session: Session, plan: YearPlan) -> set[tuple[int, int]]:
+    """(round id, unit id) pairs whose announcement is in the outbox (key `round:R:U:email`)."""
+    keys = session.exec(
+        select(OutboxMessage.key).where(
+            OutboxMessage.plan_id == plan.id,
+            OutboxMessage.key.startswith("round:"),
+            OutboxMessage.status != "cancelled",
+        )
+    ).all()
+    return {(int(k.split(":")[1]), int(k.split(":")[2])) for k in keys}
+
+
+def plan_schedules(session: Session, *, links: Links, as_of: datetime) -> list[PlanSchedule]:
+    """The schedules the active plans call for."""
+    schedules = []
+    plans = session.exec(select(YearPlan).where(YearPlan.state == "active").order_by(YearPlan.id))
+    for plan in plans.all():
+        state = plan_state(session, plan=plan, links=links, link_units=[])
+        slug = f"plan-{session.get(Bloc, plan.bloc_id).code}-{plan.year}"
+        opening = open_round_times(state, _announced(session, plan), as_of)
+        scoring = compute_scores_times(state)
+        if opening:
+            schedules.append(PlanSchedule(OPEN_ROUND, slug, tuple(opening)))
+        if scoring:
+            year = {"year": plan.year}
+            schedules.append(PlanSchedule(COMPUTE_SCORES, slug, tuple(scoring), year))
+            closing = scoring[0] + CLOSE_AFTER_SCORES
+            schedules.append(PlanSchedule(CLOSE_YEAR, slug, (closing,), year, daily=True))
+    return schedules
+
+
+def sync_plan_schedules(engine: Engine, settings: Settings, *, as_of: datetime) -> list[dict]:
+    """Make the plan-driven deployments' schedules match the active plans (through the Prefect
+    API in PREFECT_API_URL); deployments not registered are skipped. Returns what it did."""
+    with Session(engine) as session:
+        wanted = plan_schedules(
+            session, links=Links(settings.base_url, settings.signing_key()), as_of=as_of
+        )
+    report = []
+    with get_client(sync_client=True) as client:
+        deployments = client.read_deployments(
+            deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=[OPEN_ROUND, COMPUTE_SCORES, CLOSE_YEAR])
+            )
+        )
+        for deployment in deployments:
+            mine = {s.slug: s for s in wanted if s.deployment == deployment.name}
+            for existing in client.read_deployment_schedules(deployment.id):
+                target = mine.pop(existing.slug, None)
+                if target is None:  # a plan no longer active, or a schedule from elsewhere
+                    client.delete_deployment_schedule(deployment.id, existing.id)
+                    action = "xóa"
+                elif (existing.schedule, existing.parameters) != (
+                    target.schedule,
+                    target.parameters,
+                ):
+                    client.update_deployment_schedule(
+                        deployment.id,
+                        existing.id,
+                        schedule=target.schedule,
+                        parameters=target.parameters,
+                    )
+                    action = "cập nhật"
+                else:
+                    action = "giữ nguyên"
+                report.append(_row(deployment.name, existing.slug, target, action))
+            if mine:
+                client.create_deployment_schedules(
+                    deployment.id,
+                    [
+                        DeploymentScheduleCreate(
+                            schedule=s.schedule, active=True, slug=s.slug, parameters=s.parameters
+                        )
+                        for s in mine.values()
+                    ],
+                )
+                report += [_row(deployment.name, s.slug, s, "tạo mới") for s in mine.values()]
+    return report
+
+
+def _row(deployment: str, slug: str | None, schedule: PlanSchedule | None, action: str) -> dict:
+    times = schedule.describe() if schedule else "—"
+    return {"Deployment": deployment, "Lịch": slug or "—", "Chạy lúc": times, "Thay đổi": action}
+
+
+@flow(name="sync-schedules")
+def sync_schedules(as_of: datetime | None = None) -> list[dict]:
+    """Set the plan-driven schedules (open-round, compute-scores, close-year) from the plans.
+
+    Args:
+        as_of: Tính như vào thời điểm này; để trống là bây giờ.
+    """
+    settings = get_settings()
+    instant = as_of or datetime.now(UTC)
+    with open_database(settings.resolved_database_url) as engine:
+        report = sync_plan_schedules(engine, settings, as_of=instant)
+    get_run_logger().info("%d lịch theo kế hoạch", len(report))
+    create_table_artifact(
+        key="plan-schedules",
+        table=report or [{"Kết quả": "Không có kế hoạch nào đang thực hiện"}],
+        description=f"Lịch chạy theo kế hoạch lúc {fmt_instant(instant)}",
+    )
+    return report

@@ -1,0 +1,90 @@
+"""Flow: compute the scores and the ranking (after the annual report's deadline, or by hand),
+as a Prefect table artifact and the score table (.xlsx) in the data folder."""
+
+from datetime import UTC, datetime
+from logging import Logger
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from sqlalchemy.engine import Engine
+
+from documents import write_score_table
+from documents.text import points
+from domain.dates import fmt_instant
+from models.db import open_database, session_scope
+from notifications.state import plan_state
+from thidua.closing import load_year, plans_to_close
+from thidua.links import Links
+from thidua.settings import Settings, get_settings
+from thidua.year_end_documents import score_table
+
+
+@flow(name="compute-scores")
+def compute_scores(
+    year: int | None = None, as_of: datetime | None = None, dry_run: bool = False
+) -> list[dict]:
+    """Rank the member units of every active plan (or of `year`) by their final scores.
+
+    Args:
+        year: năm kế hoạch (để trống: mọi kế hoạch đang thực hiện)
+        as_of: thời điểm tính, ghi trên bảng (để trống: bây giờ)
+        dry_run: chạy thử: chỉ hiện bảng xếp hạng, không ghi tệp Excel
+    """
+    instant = as_of or datetime.now(UTC)
+    settings = get_settings()
+    with open_database(settings.resolved_database_url) as engine:
+        rows = scores_run(
+            engine=engine,
+            settings=settings,
+            instant=instant,
+            log=get_run_logger(),
+            year=year,
+            dry_run=dry_run,
+        )
+    create_table_artifact(
+        key="compute-scores",
+        table=rows or [{"Kết quả": "Không có kế hoạch nào đang thực hiện"}],
+        description=f"Xếp hạng thi đua lúc {fmt_instant(instant)}",
+    )
+    return rows
+
+
+def scores_run(
+    *,
+    engine: Engine,
+    settings: Settings,
+    instant: datetime,
+    log: Logger,
+    year: int | None = None,
+    dry_run: bool = False,
+) -> list[dict]:
+    """The body of the flow: the ranking rows, and the score table written."""
+    rows: list[dict] = []
+    with session_scope(engine) as session:
+        links = Links(settings.base_url, settings.signing_key())
+        for plan in plans_to_close(session, year=year):
+            year_end = load_year(
+                session, plan=plan, state=plan_state(session, plan=plan, links=links)
+            )
+            table = score_table(year_end)
+            rows += [
+                {
+                    "Năm": plan.year,
+                    "Hạng": r.rank,
+                    "Đơn vị": r.unit_name,
+                    "Tự chấm": points(r.self_total),
+                    "Điểm trừ": points(r.penalty),
+                    "Tổng điểm": points(r.total),
+                    "Ghi chú": r.note,
+                }
+                for r in table.results
+            ]
+            unverified = [s.unit for s in year_end.scores if not s.verified]
+            if unverified:
+                log.warning("chưa thẩm định xong: %s", ", ".join(unverified))
+            if not dry_run:
+                folder = settings.data_dir / "documents" / year_end.bloc_row.code / str(plan.year)
+                folder.mkdir(parents=True, exist_ok=True)
+                path = write_score_table(folder / f"bang-diem-thi-dua-{plan.year}.xlsx", table)
+                log.info("bảng điểm: %s", path)
+    return rows

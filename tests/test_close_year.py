@@ -1,0 +1,241 @@
+"""close_year and compute_scores on the example plan, on a real Prefect server and a real SMTP
+server: the ranking, the vote, the proposals, the new head and deputy, the documents and next
+year's draft plan."""
+
+import email
+import email.policy
+from datetime import datetime
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from domain.dates import TZ
+from flows.close import close_year
+from flows.scores import compute_scores
+from models.db import session_scope
+from models.plan_file import read_plan
+from models.plan_store import load_plan
+from models.scores import save_self_scores, sheet_view
+from models.submissions import record_submission
+from models.tables import (
+    Ballot,
+    BallotReceipt,
+    CommendationProposal,
+    Deadline,
+    OutboxMessage,
+    Poll,
+    Unit,
+    YearPlan,
+)
+from models.year_end import YearEndError, accept_self_scores, cast_ballot, verify_score
+from tests.conftest import EXAMPLE_PLAN
+
+AFTER_REPORTS = datetime(2020, 12, 14, 8, 0, tzinfo=TZ)  # Monday after the 10/12 deadline
+I1 = {  # points of criterion I.1 (max 30); every other criterion at its maximum
+    "stttt": 30,
+    "svhttdl": 29,
+    "sgddt": 30,  # verified at 25
+    "syt": 27,
+    "sldtbxh": 26,
+    "skhcn": 25,
+    "bdt": 30,
+    "baobg": 24,
+    "dptth": 20,
+}
+BONUS = {"stttt": {"T.1": 2}, "svhttdl": {"T.2": 1}}
+LATE_REPORTS = {"skhcn": 1}  # P.1 occurrences
+EXPECTED_RANKING = [
+    (1, "stttt", 102),
+    (2, "bdt", 100),
+    (2, "svhttdl", 100),
+    (4, "syt", 97),
+    (5, "sldtbxh", 96),
+    (6, "sgddt", 95),
+    (7, "baobg", 94),
+    (8, "skhcn", 94),
+    (9, "dptth", 90),
+]
+
+
+def seed_year(engine) -> None:
+    """The example plan in force; every unit registered but bdt; self scores in; verified."""
+    at = datetime(2020, 12, 8, 9, 0, tzinfo=TZ)
+    with session_scope(engine) as session:
+        load_plan(session, read_plan(EXAMPLE_PLAN), actor="test")
+        plan = session.exec(select(YearPlan)).one()
+        plan.state = "active"
+        units = {u.code: u for u in session.exec(select(Unit)).all()}
+        registration = session.exec(select(Deadline).where(Deadline.code == "dang-ky")).one()
+        view = sheet_view(session, plan=plan)
+        for code, unit in units.items():
+            if code != "bdt":
+                record_submission(
+                    session,
+                    deadline=registration,
+                    unit=unit,
+                    received_at=datetime(2020, 3, 2, 9, 0, tzinfo=TZ),
+                    channel="paper",
+                )
+            scores = {i.code: i.max_points for i in view.items if i.kind == "criterion"}
+            scores |= {"I.1": I1[code], **BONUS.get(code, {})}
+            data = {"scores": scores, "occurrences": {"P.1": LATE_REPORTS.get(code, 0)}}
+            save_self_scores(session, view=view, unit_id=unit.id, data=data, at=at)
+        session.flush()
+        verify_score(
+            session,
+            plan=plan,
+            unit=units["sgddt"],
+            code="I.1",
+            value=25,
+            reason="Chưa đạt 2 chỉ tiêu chuyên môn theo báo cáo tổng kết",
+            actor="test",
+            at=at,
+        )
+        for unit in units.values():
+            accept_self_scores(session, plan=plan, unit=unit, actor="test", at=at)
+
+
+def vote_everyone(engine) -> None:
+    """Nine secret ballots: the flag, three certificates, the head and the deputy."""
+    with session_scope(engine) as session:
+        units = {u.code: u for u in session.exec(select(Unit)).all()}
+        polls = {p.code: p for p in session.exec(select(Poll)).all()}
+        members = {u.id for u in units.values()}
+        for i, voter in enumerate(units.values()):
+            choices = {
+                "co-thi-dua": ["stttt"] if i < 7 else ["svhttdl"],
+                "bang-khen": ["svhttdl", "bdt", "syt"] if i < 8 else ["sldtbxh", "sgddt", "baobg"],
+                "truong-khoi": ["svhttdl"] if i < 8 else [],
+                "pho-truong-khoi": ["sgddt"] if i < 5 else ["syt"],
+            }
+            for code, chosen in choices.items():
+                cast_ballot(
+                    session,
+                    poll=polls[code],
+                    voter=voter,
+                    members=members,
+                    choices=[units[c].id for c in chosen],
+                    at=AFTER_REPORTS,
+                )
+
+
+@pytest.fixture
+def year(db, prefect_server, settings_for, smtp_server):
+    settings_for(db, THIDUA_SMTP_URL=smtp_server.url + "?timeout=5")
+    seed_year(db.engine)
+    db.smtp = smtp_server.handler
+    return db
+
+
+def received(handler) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(raw, policy=email.policy.default) for raw in handler.accepted]
+
+
+def test_compute_scores_ranks_by_verified_totals_and_writes_the_score_table(year):
+    rows = compute_scores(as_of=AFTER_REPORTS)
+    names = {u.code: u.name for u in Session(year.engine).exec(select(Unit)).all()}
+    assert [(r["Hạng"], r["Đơn vị"], r["Tổng điểm"]) for r in rows] == [
+        (rank, names[code], str(total)) for rank, code, total in EXPECTED_RANKING
+    ]
+    assert rows[5]["Tự chấm"] == "100"  # sgddt claimed 100, verified 95
+    book = load_workbook(year.data_dir / "documents/bg-vhxh/2020/bang-diem-thi-dua-2020.xlsx")
+    assert "Bảng điểm" in book.sheetnames
+
+
+def test_close_year_waits_for_the_annual_reports_then_opens_one_ballot(year):
+    (early,) = close_year(as_of=datetime(2020, 12, 1, 8, 0, tzinfo=TZ))
+    assert early["Bước"] == "waiting" and "chưa đến hạn" in early["Chi tiết"]
+    (opened,) = close_year(as_of=AFTER_REPORTS)
+    assert opened["Bước"] == "opened" and "17:00 21/12/2020" in opened["Chi tiết"]
+    invitations = received(year.smtp)
+    assert len(invitations) == 10  # nine focal points, one with two addresses
+    text = invitations[0].get_body(("plain",)).get_content()
+    assert "Bầu Trưởng khối năm 2021" in text and "#bo-phieu" in text
+    flag = text[text.index("Cờ thi đua") : text.index("Bình xét đề nghị tặng Bằng khen")]
+    assert "Ban Dân tộc tỉnh" not in flag  # not registered: no flag
+    (again,) = close_year(as_of=AFTER_REPORTS.replace(hour=10))
+    assert again["Bước"] == "waiting" and "0/9 đơn vị đã bỏ phiếu" in again["Chi tiết"]
+    assert len(year.smtp.accepted) == 10
+
+
+def test_a_unit_votes_once_and_the_ballot_names_no_voter(year):
+    close_year(as_of=AFTER_REPORTS)
+    with session_scope(year.engine) as session:
+        unit = session.exec(select(Unit).where(Unit.code == "syt")).one()
+        poll = session.exec(select(Poll).where(Poll.code == "truong-khoi")).one()
+        members = {u.id for u in session.exec(select(Unit)).all()}
+        cast_ballot(session, poll=poll, voter=unit, members=members, choices=[], at=AFTER_REPORTS)
+    with session_scope(year.engine) as session, pytest.raises(YearEndError, match="đã bỏ phiếu"):
+        cast_ballot(session, poll=poll, voter=unit, members=members, choices=[], at=AFTER_REPORTS)
+    with Session(year.engine) as session:
+        assert len(session.exec(select(BallotReceipt)).all()) == 1
+        (ballot,) = session.exec(select(Ballot)).all()
+        assert set(Ballot.model_fields) == {"id", "poll_id", "choices"}
+        assert ballot.choices == [] and len(ballot.id) == 32
+
+
+def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft(year):
+    close_year(as_of=AFTER_REPORTS)
+    vote_everyone(year.engine)
+    (closed,) = close_year(as_of=AFTER_REPORTS.replace(hour=15))
+    assert closed["Bước"] == "closed"
+    with Session(year.engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        assert plan.state == "closed"
+        codes = {u.id: u.code for u in session.exec(select(Unit)).all()}
+        proposals = session.exec(select(CommendationProposal)).all()
+        by_title = {}
+        for p in proposals:
+            by_title.setdefault(p.title, []).append((codes[p.unit_id], p.state, p.votes))
+    assert by_title == {
+        "Cờ thi đua của UBND tỉnh": [("stttt", "proposed", 7)],
+        "Bằng khen của Chủ tịch UBND tỉnh": [
+            ("svhttdl", "proposed", 8),
+            ("bdt", "proposed", 8),
+            ("syt", "proposed", 8),
+        ],
+    }
+    folder = year.data_dir / "documents/bg-vhxh/2020"
+    sheet = load_workbook(folder / "bang-diem-thi-dua-2020.xlsx")["Bảng điểm"]
+    values = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    ranked = [row for row in values if row and isinstance(row[0], int)]
+    assert [(row[0], row[-2] if isinstance(row[-1], str) else row[-1]) for row in ranked] == [
+        (rank, total) for rank, _, total in EXPECTED_RANKING
+    ]
+    minutes = docx_text(folder / "bien-ban-hoi-nghi-tong-ket-2020.docx")
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in minutes and "BIÊN BẢN" in minutes
+    assert "Trưởng khối: Sở Văn hóa, Thể thao và Du lịch" in minutes
+    assert "Phó Trưởng khối: Sở Giáo dục và Đào tạo" in minutes
+    assert "Sở Thông tin và Truyền thông: 7/9 phiếu" in minutes
+    assert "Chưa đạt 2 chỉ tiêu" not in minutes  # reasons are in the score table's detail
+    report = docx_text(folder / "bao-cao-ket-qua-thi-dua-2020.docx")
+    assert "Kính gửi: Ban Thi đua - Khen thưởng tỉnh Bắc Giang" in report
+    assert "Bắc Giang, ngày 14 tháng 12 năm 2020" in report and "102" in report
+    draft = year.data_dir / "plans/bg-vhxh-2021.yaml"
+    checked = year.cli("plan", "check", str(draft))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "năm 2021, 9 đơn vị" in checked.stdout
+    doc = read_plan(draft).document
+    assert (doc.year, doc.head, doc.deputy) == (2021, "svhttdl", "sgddt")
+    assert [d.date.isoformat() for d in doc.deadlines] == ["2021-03-05", "2021-06-20", "2021-12-10"]
+    results = [m for m in received(year.smtp) if "Kết quả chấm điểm" in m["Subject"]]
+    recipients = {m["To"] for m in results}
+    assert "bantdkt.snv@bacgiang.gov.vn.example" in recipients
+    assert "giamdoc.syt@bacgiang.gov.vn.example" in recipients and len(results) == 20
+    body = results[0].get_body(("plain",)).get_content()
+    assert "Trưởng khối năm 2021: Sở Văn hóa, Thể thao và Du lịch" in body
+    assert "1. Sở Thông tin và Truyền thông: 102 điểm" in body
+    assert close_year(as_of=AFTER_REPORTS.replace(day=15)) == []  # closed: nothing more
+    with Session(year.engine) as session:
+        assert len(session.exec(select(OutboxMessage)).all()) == len(year.smtp.accepted)
+
+
+def docx_text(path) -> str:
+    document = Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts += [cell.text for cell in row.cells]
+    return "\n".join(parts)

@@ -1,0 +1,335 @@
+"""A rehearsal of a plan's year: the flows' own code driven by a moving clock, in a scratch
+database, sending to a local SMTP sink, with simulated units — some on time, one late, one
+resubmitting, one that never answers — and a secretariat that verifies the scores. It shows
+a secretariat, before it activates a plan, every email and state change the year would bring.
+"""
+
+import asyncio
+import logging
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from domain.dates import TZ, fmt_date, last_day
+from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
+from domain.scoring import rank
+from flows.chase import chase_decisions, mail_run
+from flows.close import close_run
+from flows.scores import scores_run
+from models.db import make_engine, session_scope, upgrade
+from models.plan_file import read_plan
+from models.plan_store import load_plan
+from models.scores import sheet_view
+from models.tables import AuditEvent, Deadline, OutboxMessage, Poll, Unit, YearPlan
+from models.year_end import (
+    accept_self_scores,
+    candidate_ids,
+    cast_ballot,
+    plan_polls,
+    unit_scores,
+    voted,
+)
+from notifications.drafts import round_drafts
+from notifications.mailer import send_outbox
+from notifications.state import plan_state
+from thidua.intake import Upload, take_submission
+from thidua.links import Links
+from thidua.settings import Settings
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+STATUS = {"accepted": "đã nhận", "rejected": "không hợp lệ"}
+VERIFY_AFTER = 4  # working days after the annual report's last day
+QUIET = logging.getLogger("thidua.rehearsal")
+QUIET.addHandler(logging.NullHandler())
+QUIET.propagate = False
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str  # thư | nộp | thẩm định | bỏ phiếu | kết thúc năm
+    unit: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Email:
+    at: datetime  # the rehearsal's clock when it was sent
+    stage: str
+    unit: str | None  # None: to the secretariat or the provincial board
+    recipient: str
+    subject: str
+
+
+@dataclass
+class Rehearsal:
+    behaviours: dict[str, str]  # unit code -> on_time | late | never | resubmits
+    events: list[Event] = field(default_factory=list)
+    emails: list[Email] = field(default_factory=list)
+    ranking: list[tuple[int, str, float]] = field(default_factory=list)
+    head: str | None = None
+    deputy: str | None = None
+    received: int = 0  # messages the SMTP sink accepted
+
+    def stages(self) -> Counter:
+        """(unit code, stage) -> number of emails."""
+        return Counter((e.unit, e.stage) for e in self.emails)
+
+
+def behaviours_for(units: list[str]) -> dict[str, str]:
+    """The last unit never answers, the one before is late, the one before resubmits."""
+    roles = ["on_time"] * len(units)
+    for offset, role in ((-1, "never"), (-2, "late"), (-3, "resubmits")):
+        if len(units) >= -offset + 1:
+            roles[offset] = role
+    return dict(zip(units, roles, strict=True))
+
+
+class _Sink:
+    """The local SMTP server the rehearsal sends to: it keeps a count, not the messages."""
+
+    def __init__(self):
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received += 1
+        return "250 OK"
+
+
+def rehearse(
+    plan_path: Path, *, work_dir: Path, start: date | None = None, end: date | None = None
+) -> Rehearsal:
+    """Run the plan's year (or `start`..`end`) in `work_dir`; stops when the year is closed."""
+    sink = _Sink()
+    with socket.socket() as probe:  # a free port: aiosmtpd checks it can connect to it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = Settings(
+            data_dir=work_dir,
+            database_url=f"sqlite:///{work_dir / 'rehearsal.db'}",
+            smtp_url=f"smtp://127.0.0.1:{port}",
+            public_url="https://thidua.invalid",
+            secret_key="rehearsal-" + "k" * 32,
+        )
+        result = _run(plan_path, settings, start, end)
+    finally:
+        controller.stop()
+    result.received = sink.received
+    return result
+
+
+def _run(plan_path: Path, settings: Settings, start: date | None, end: date | None) -> Rehearsal:
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    with session_scope(engine) as session:
+        load_plan(session, read_plan(plan_path), actor="rehearsal")
+        plan = session.exec(select(YearPlan)).one()
+        plan.state = "active"
+        units = [u.code for u in session.exec(select(Unit).order_by(Unit.id)).all()]
+        year = plan.year
+    result = Rehearsal(behaviours_for(units))
+    day = start or date(year, 1, 1)
+    last = end or date(year + 1, 1, 31)
+    seen = 0
+    while day <= last:
+        for at, act in _day(day):
+            act(engine, settings, at, result)
+            seen = _collect(engine, result, seen, at)
+        if end is None and _closed(engine):
+            break
+        day += timedelta(days=1)
+    _summary(engine, result)
+    engine.dispose()
+    return result
+
+
+def _day(day: date):
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute), TZ)
+
+    return [
+        (at(7, 45), _open_rounds),
+        (at(8), _chase),
+        (at(8, 30), _close_year),
+        (at(10), _units_act),
+        (at(11), _secretariat_verifies),
+    ]
+
+
+def _open_rounds(engine, settings, at, result):
+    mail_run(round_drafts, engine=engine, settings=settings, instant=at, log=QUIET)
+
+
+def _chase(engine, settings, at, result):
+    mail_run(chase_decisions, engine=engine, settings=settings, instant=at, log=QUIET)
+
+
+def _close_year(engine, settings, at, result):
+    with Session(engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        annual = session.exec(
+            select(Deadline).where(Deadline.plan_id == plan.id, Deadline.kind == "self_score")
+        ).all()
+    if plan.state != "active" or not annual or at < max(d.due_at for d in annual):
+        return
+    for row in close_run(engine=engine, settings=settings, instant=at, log=QUIET):
+        said = [e.text for e in result.events if e.kind == "kết thúc năm"]
+        if not said or said[-1] != row["Chi tiết"]:
+            result.events.append(Event(at, "kết thúc năm", None, row["Chi tiết"]))
+        if row["Bước"] == "opened":
+            scores_run(engine=engine, settings=settings, instant=at, log=QUIET)
+
+
+def _units_act(engine, settings, at, result):
+    """Each unit submits what it owes on the day its behaviour says, and votes once."""
+    links = Links(settings.base_url, settings.signing_key())
+    with session_scope(engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        if plan.state != "active":
+            return
+        state = plan_state(session, plan=plan, links=links, link_units=[])
+        calendar = state.calendar
+        for unit in state.units:
+            behaviour = result.behaviours[unit.code]
+            for deadline in state.deadlines:
+                days = _submission_days(behaviour, calendar, last_day(deadline.due_at))
+                if at.date() in days and (deadline.id, unit.id) in state.owed:
+                    version = days.index(at.date()) + 1
+                    submission = _submit(session, settings, plan, deadline, unit, at)
+                    late = " (nộp muộn)" if at >= deadline.due_at else ""
+                    result.events.append(
+                        Event(
+                            at,
+                            "nộp",
+                            unit.code,
+                            f"{deadline.code} lần {version}{late}: {STATUS[submission.status]}",
+                        )
+                    )
+        _vote(session, plan, state.units, result, at)
+    asyncio.run(send_outbox(engine, settings))
+
+
+def _submission_days(behaviour: str, calendar, due: date) -> list[date]:
+    if behaviour == "on_time":
+        return [calendar.shift(due, -2)]
+    if behaviour == "late":
+        return [calendar.shift(due, 3)]
+    if behaviour == "resubmits":
+        return [calendar.shift(due, -4), calendar.shift(due, -1)]
+    return []
+
+
+def _submit(session, settings, plan, deadline, unit, at):
+    data = None
+    if deadline.kind == "registration":
+        data, _ = check_registration(COLLECTIVE_TITLES[0], dict.fromkeys(INDIVIDUAL_TITLES, "1"))
+    elif deadline.kind == "self_score":
+        view = sheet_view(session, plan=plan)
+        index = _unit_codes(session).index(unit.code)
+        scores = {i.code: i.max_points for i in view.items if i.kind == "criterion"}
+        first = next(i for i in view.items if i.kind == "criterion")
+        scores[first.code] = max(first.max_points - index * view.sheet.step * 2, 0)
+        data = {"scores": scores, "occurrences": {}}
+    return take_submission(
+        session,
+        settings,
+        deadline=deadline,
+        unit=unit,
+        received_at=at.astimezone(UTC),
+        channel="portal",
+        data=data,
+        uploads=[Upload(f"{deadline.code}-{unit.code}.pdf", PDF)],
+    )
+
+
+def _unit_codes(session) -> list[str]:
+    return [u.code for u in session.exec(select(Unit).order_by(Unit.id)).all()]
+
+
+def _vote(session, plan, units, result, at):
+    """Every unit but the silent one votes on the first working day the ballot is open."""
+    polls = [p for p in plan_polls(session, plan=plan) if p.state == "open" and at < p.closes_at]
+    if not polls:
+        return
+    members = {u.id for u in units}
+    order = [r.score.unit for r in rank(unit_scores(session, plan=plan))]
+    ids = {u.code: u.id for u in units}
+    for unit in units:
+        if result.behaviours[unit.code] == "never":
+            continue
+        for poll in polls:
+            if unit.id in voted(session, poll=poll):
+                continue
+            allowed = candidate_ids(session, poll=poll)
+            ranked = [ids[c] for c in order if ids[c] in allowed]
+            choices = ranked[: poll.seats]
+            cast_ballot(session, poll=poll, voter=unit, members=members, choices=choices, at=at)
+            result.events.append(Event(at, "bỏ phiếu", unit.code, poll.title))
+
+
+def _secretariat_verifies(engine, settings, at, result):
+    """Four working days after the annual report's last day (late reports included), the
+    secretariat verifies every unit's score as self-scored."""
+    with session_scope(engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        annual = session.exec(
+            select(Deadline).where(Deadline.plan_id == plan.id, Deadline.kind == "self_score")
+        ).all()
+        if plan.state != "active" or not annual or session.exec(select(Poll)).first():
+            return
+        links = Links(settings.base_url, settings.signing_key())
+        calendar = plan_state(session, plan=plan, links=links, link_units=[]).calendar
+        if at.date() < calendar.shift(last_day(max(d.due_at for d in annual)), VERIFY_AFTER):
+            return
+        for unit in session.exec(select(Unit).order_by(Unit.id)).all():
+            if accept_self_scores(session, plan=plan, unit=unit, actor="rehearsal", at=at):
+                result.events.append(Event(at, "thẩm định", unit.code, "giữ nguyên điểm tự chấm"))
+
+
+def _collect(engine, result, seen: int, at: datetime) -> int:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(OutboxMessage.id > seen).order_by(OutboxMessage.id)
+        ).all()
+        codes = {u.id: u.code for u in session.exec(select(Unit)).all()}
+    for row in rows:
+        email = Email(at, row.stage, codes.get(row.unit_id), row.recipient, row.subject)
+        result.emails.append(email)
+        text = f"{email.stage} → {email.recipient}: {email.subject}"
+        result.events.append(Event(email.at, "thư", email.unit, text))
+    return rows[-1].id if rows else seen
+
+
+def _closed(engine) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(YearPlan)).one().state == "closed"
+
+
+def _summary(engine, result: Rehearsal) -> None:
+    with Session(engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        result.ranking = [
+            (r.rank, r.score.unit, r.score.total) for r in rank(unit_scores(session, plan=plan))
+        ]
+        close = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "close", AuditEvent.plan_id == plan.id)
+        ).first()
+        if close is not None:
+            result.head, result.deputy = close.details["head"], close.details["deputy"]
+
+
+def timeline(result: Rehearsal) -> list[str]:
+    lines = []
+    for event in sorted(result.events, key=lambda e: e.at):
+        local = event.at.astimezone(TZ)
+        who = f"{event.unit:<10}" if event.unit else " " * 10
+        lines.append(f"{fmt_date(local.date())} {local:%H:%M}  {event.kind:<9} {who} {event.text}")
+    return lines
