@@ -64,13 +64,14 @@ def verify_score(
     reason: str | None,
     actor: str,
     at: datetime,
+    view: SheetView | None = None,
 ) -> Score:
     """Record the bloc's verified score (thẩm định) of one item: points for a criterion or a
     bonus item, a number of occurrences for a penalty item. A score that differs from the
     unit's own needs a reason, which is shown to the unit and in the documents."""
     if plan.state == "closed":
         raise YearEndError(f"kế hoạch năm {plan.year} đã kết thúc; không sửa điểm được nữa")
-    view = sheet_view(session, plan=plan)
+    view = view or sheet_view(session, plan=plan)
     item = next((i for i in view.items if i.code == code), None)
     if item is None:
         raise YearEndError(f"mã “{code}” không có trong bảng điểm năm {plan.year}")
@@ -127,6 +128,7 @@ def accept_self_scores(
             reason=None,
             actor=actor,
             at=at,
+            view=view,
         )
         count += 1
     return count

@@ -22,7 +22,7 @@ from domain.status import submission_state
 from models import queries
 from models.db import session_scope
 from models.scores import sheet_view
-from models.tables import Deadline, YearPlan
+from models.tables import Deadline, Unit, YearPlan
 from models.year_end import YearEndError, unit_scores, verify_score
 from portal.pages import read_form, render_page
 from thidua.intake import take_submission
@@ -107,6 +107,15 @@ def _ranking(session: Session, plan: YearPlan, units) -> list[dict]:
     ]
 
 
+def _active_plan(session: Session, year: int) -> tuple[YearPlan | None, dict[str, Unit]]:
+    """The active plan of `year` and its member units by code (none when there is no plan)."""
+    plan = session.exec(
+        select(YearPlan).where(YearPlan.year == year, YearPlan.state == "active")
+    ).first()
+    units = {u.code: u for u in queries.plan_units(session=session, plan=plan)} if plan else {}
+    return plan, units
+
+
 @router.get("/quan-tri", response_class=HTMLResponse)
 def overview(request: Request, user: Annotated[str, Depends(admin)]):
     with session_scope(request.app.state.engine) as session:
@@ -120,12 +129,7 @@ async def record(year: int, request: Request, user: Annotated[str, Depends(admin
 
     def save() -> HTMLResponse:
         with session_scope(request.app.state.engine) as session:
-            plan = session.exec(
-                select(YearPlan).where(YearPlan.year == year, YearPlan.state == "active")
-            ).first()
-            units = (
-                {u.code: u for u in queries.plan_units(session=session, plan=plan)} if plan else {}
-            )
+            plan, units = _active_plan(session, year)
             unit = units.get(fields.get("unit", ""))
             deadline = (
                 plan
@@ -180,12 +184,7 @@ async def verify(year: int, request: Request, user: Annotated[str, Depends(admin
 
     def save() -> HTMLResponse:
         with session_scope(request.app.state.engine) as session:
-            plan = session.exec(
-                select(YearPlan).where(YearPlan.year == year, YearPlan.state == "active")
-            ).first()
-            units = (
-                {u.code: u for u in queries.plan_units(session=session, plan=plan)} if plan else {}
-            )
+            plan, units = _active_plan(session, year)
             unit = units.get(fields.get("unit", ""))
             if unit is None:
                 return _render(

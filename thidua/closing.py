@@ -7,6 +7,7 @@ year's draft). Repeating a call changes nothing until the state moves on.
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -42,15 +43,15 @@ class Year:
     bloc: Bloc
     state: PlanState
 
-    @property
+    @cached_property
     def codes(self) -> dict[int, str]:
         return {u.id: u.code for u in self.units}
 
-    @property
+    @cached_property
     def ids(self) -> dict[str, int]:
         return {u.code: u.id for u in self.units}
 
-    @property
+    @cached_property
     def names(self) -> dict[str, str]:
         return {u.code: u.name for u in self.units}
 
