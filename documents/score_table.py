@@ -31,7 +31,7 @@ def write_score_table(path: Path, table: ScoreTable) -> Path:
     _ranking(ranking, table)
     taken = {RANKING_SHEET.casefold()}
     for result in table.results:
-        sheet = workbook.create_sheet(_sheet_name(f"Chi tiết {result.unit_code}", taken))
+        sheet = workbook.create_sheet(sheet_name(f"Chi tiết {result.unit_code}", taken))
         _detail(sheet, result, table.year)
     workbook.save(path)
     return path
@@ -118,7 +118,7 @@ def _fill(sheet: Worksheet, title: str, columns: list[tuple[str, int, bool]], ro
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
 
 
-def _sheet_name(name: str, taken: set[str]) -> str:
+def sheet_name(name: str, taken: set[str]) -> str:
     """`name` made a valid, unused sheet name (at most 31 characters, none of \\ / * ? : [ ])."""
     base = NOT_IN_SHEET_NAMES.sub("-", name).strip("'")[:31]
     candidate, copy = base, 1

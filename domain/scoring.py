@@ -62,6 +62,19 @@ class UnitScore:
 
 
 @dataclass(frozen=True)
+class Verified:
+    """A verified value as the secretariat typed it (points; occurrences for a penalty item),
+    with where it was typed ("phieu.xlsx, trang STTTT, ô E12") for the error messages."""
+
+    unit: str  # unit code
+    code: str  # item code
+    value: object
+    where: str
+    reason: str | None
+    formula: bool = False  # the cell holds a formula, not a number typed in
+
+
+@dataclass(frozen=True)
 class Ranked:
     rank: int
     score: UnitScore

@@ -7,7 +7,7 @@ from fractions import Fraction
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain.scoring import UnitScore, score_unit
+from domain.scoring import UnitScore, Verified, score_unit
 from domain.self_score import Entry, check_self_score
 from domain.voting import Tally, tally
 from models import queries
@@ -65,19 +65,20 @@ def verify_score(
     actor: str,
     at: datetime,
     view: SheetView | None = None,
+    where: str | None = None,
 ) -> Score:
     """Record the bloc's verified score (thẩm định) of one item: points for a criterion or a
     bonus item, a number of occurrences for a penalty item. A score that differs from the
-    unit's own needs a reason, which is shown to the unit and in the documents."""
+    unit's own needs a reason, which is shown to the unit and in the documents. Recording the
+    same score and reason again changes nothing. `where` names the cell or field in errors."""
     if plan.state == "closed":
         raise YearEndError(f"kế hoạch năm {plan.year} đã kết thúc; không sửa điểm được nữa")
     view = view or sheet_view(session, plan=plan)
     item = next((i for i in view.items if i.code == code), None)
     if item is None:
         raise YearEndError(f"mã “{code}” không có trong bảng điểm năm {plan.year}")
-    checked, errors = check_self_score(
-        [item], {code: Entry(value, f"Điểm thẩm định {unit.name}")}, view.sheet.step
-    )
+    where = where or f"Điểm thẩm định {unit.name}"
+    checked, errors = check_self_score([item], {code: Entry(value, where)}, view.sheet.step)
     if errors:
         raise YearEndError(errors[0])
     points = checked["scores"].get(code, checked["occurrences"].get(code, 0) * (item.points or 0))
@@ -87,9 +88,11 @@ def verify_score(
     reason = (reason or "").strip() or None
     if points != (row.self_points or 0.0) and reason is None:
         raise YearEndError(
-            f"{unit.name}, {code}: điểm thẩm định khác điểm tự chấm — cần ghi lý do (--reason)"
+            f"{where} ({unit.name}, {code}): điểm thẩm định khác điểm tự chấm — cần ghi lý do"
         )
     before = row.verified_points
+    if (before, row.reason) == (points, reason):
+        return row
     row.verified_points, row.reason, row.verified_by, row.updated_at = points, reason, actor, at
     session.add(row)
     session.add(
@@ -132,6 +135,53 @@ def accept_self_scores(
         )
         count += 1
     return count
+
+
+def import_verification(
+    session: Session, *, plan: YearPlan, lines: list[Verified], actor: str, at: datetime
+) -> tuple[int, list[str]]:
+    """Record a filled-in verification sheet, all or nothing: the number of scores changed, or
+    nothing recorded and every problem found (file, sheet, cell)."""
+    view = sheet_view(session, plan=plan)
+    units = {u.code: u for u in queries.plan_units(session=session, plan=plan)}
+    before = {
+        (row.unit_id, row.item_id): (row.verified_points, row.reason)
+        for row in session.exec(select(Score).where(Score.item_id.in_(view.ids.values()))).all()
+    }
+    errors, changed = [], 0
+    savepoint = session.begin_nested()
+    for line in lines:
+        unit = units.get(line.unit)
+        if line.formula:
+            errors.append(f"{line.where}: có công thức; hãy nhập trực tiếp một con số.")
+            continue
+        if unit is None:
+            errors.append(
+                f"{line.where}: đơn vị “{line.unit}” không có trong kế hoạch năm {plan.year}."
+            )
+            continue
+        try:
+            row = verify_score(
+                session,
+                plan=plan,
+                unit=unit,
+                code=line.code,
+                value=line.value,
+                reason=line.reason,
+                actor=actor,
+                at=at,
+                view=view,
+                where=line.where,
+            )
+        except YearEndError as error:
+            errors.append(str(error))
+            continue
+        changed += before.get((row.unit_id, row.item_id)) != (row.verified_points, row.reason)
+    if errors:
+        savepoint.rollback()
+        return 0, errors
+    savepoint.commit()
+    return changed, []
 
 
 # --- Polls and ballots ------------------------------------------------------------------------

@@ -11,21 +11,24 @@ from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlmodel import Session, select
 
 from documents.text import points
+from documents.verification_sheet import UnreadableSheet, read_verification_sheet
 from domain.dates import local_instant
 from domain.scoring import rank
 from domain.status import submission_state
+from domain.uploads import KINDS
 from models import queries
 from models.db import session_scope
 from models.scores import sheet_view
-from models.tables import Deadline, Unit, YearPlan
-from models.year_end import YearEndError, unit_scores, verify_score
+from models.tables import Bloc, Deadline, Unit, YearPlan
+from models.year_end import YearEndError, import_verification, unit_scores, verify_score
 from portal.pages import read_form, render_page
 from thidua.intake import take_submission
+from thidua.year_end_documents import verification_sheet
 
 router = APIRouter(include_in_schema=False)
 basic = HTTPBasic(auto_error=False)
@@ -205,6 +208,54 @@ async def verify(year: int, request: Request, user: Annotated[str, Depends(admin
             except YearEndError as error:
                 return _render(session, 422, errors=[str(error)])
             message = f"Đã ghi điểm thẩm định: {unit.name}, {fields['item']} = {points(row.verified_points)}."
+            return _render(session, message=message)
+
+    return await to_thread.run_sync(save)
+
+
+@router.get("/quan-tri/tham-dinh/{year}/phieu-tham-dinh.xlsx")
+def verification_download(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+    with session_scope(request.app.state.engine) as session:
+        plan, _ = _active_plan(session, year)
+        if plan is None:
+            raise HTTPException(404)
+        content = verification_sheet(session, plan=plan)
+    headers = {
+        "Content-Disposition": f'attachment; filename="phieu-tham-dinh-{year}.xlsx"',
+        "Cache-Control": "no-store",
+    }
+    return Response(content, media_type=KINDS["xlsx"], headers=headers)
+
+
+@router.post("/quan-tri/tham-dinh/{year}/tai-len", response_class=HTMLResponse)
+async def verification_upload(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+    limit = request.app.state.settings.max_upload_bytes
+    _, uploads = await read_form(request, limit)
+
+    def save() -> HTMLResponse:
+        with session_scope(request.app.state.engine) as session:
+            plan, _ = _active_plan(session, year)
+            files = uploads.get("sheet", [])
+            if plan is None or len(files) != 1:
+                return _render(session, 422, errors=["Hãy chọn một tệp phiếu thẩm định (.xlsx)."])
+            (upload,) = files
+            if len(upload.content) > limit:
+                return _render(session, 422, errors=[f"{upload.filename}: tệp quá lớn."])
+            bloc = session.get(Bloc, plan.bloc_id)
+            try:
+                lines = read_verification_sheet(
+                    upload.content, bloc_code=bloc.code, year=year, filename=upload.filename
+                )
+            except UnreadableSheet as error:
+                return _render(session, 422, errors=[str(error)])
+            changed, errors = import_verification(
+                session, plan=plan, lines=lines, actor=user, at=datetime.now(UTC)
+            )
+            if errors:
+                return _render(
+                    session, 422, errors=[*errors, "Chưa ghi điểm nào; hãy sửa và tải lên lại."]
+                )
+            message = f"Đã nhập phiếu thẩm định {upload.filename}: {changed} mục thay đổi."
             return _render(session, message=message)
 
     return await to_thread.run_sync(save)

@@ -246,3 +246,18 @@ def portal(db, tmp_path, plan_text, write_plan):
         client.paths = paths
         client.settings = settings
         yield client
+
+
+ADMIN_AUTH = ("vanphong", "mat-khau-dai-va-kho-doan")
+
+
+@pytest.fixture
+def admin_portal(portal):
+    """The portal with the secretariat's page enabled (credentials `ADMIN_AUTH`)."""
+    from pydantic import SecretStr
+
+    settings = portal.settings.model_copy(
+        update={"admin_user": ADMIN_AUTH[0], "admin_password": SecretStr(ADMIN_AUTH[1])}
+    )
+    with running(settings) as client:
+        yield client

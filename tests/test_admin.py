@@ -5,19 +5,8 @@ import pytest
 from sqlmodel import Session, select
 
 from models.tables import Submission
-from tests.conftest import PDF, running
-
-AUTH = ("vanphong", "mat-khau-dai-va-kho-doan")
-
-
-@pytest.fixture
-def admin_portal(portal):
-    settings = portal.settings.model_copy(update={"admin_user": AUTH[0], "admin_password": AUTH[1]})
-    settings.admin_password = (
-        type(portal.settings).model_fields["admin_password"].annotation.__args__[0](AUTH[1])
-    )
-    with running(settings) as client:
-        yield client
+from tests.conftest import ADMIN_AUTH as AUTH
+from tests.conftest import PDF
 
 
 @pytest.mark.parametrize("auth", [None, ("vanphong", "sai"), ("khac", AUTH[1])])

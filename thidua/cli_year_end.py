@@ -10,6 +10,7 @@ import typer
 from sqlmodel import Session, select
 
 from documents.text import points
+from documents.verification_sheet import UnreadableSheet, read_verification_sheet
 from domain.dates import fmt_instant
 from domain.scoring import rank
 from models import queries
@@ -19,14 +20,16 @@ from models.tables import Poll
 from models.year_end import (
     YearEndError,
     accept_self_scores,
+    import_verification,
     plan_polls,
     record_paper_tally,
     unit_scores,
     verify_score,
     voted,
 )
-from thidua.cli_support import BlocCode, Year, find_unit, open_engine, user_errors
+from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
 from thidua.rehearsal import rehearse, timeline
+from thidua.year_end_documents import verification_sheet
 
 score_app = typer.Typer(help="Điểm thi đua: xem, thẩm định, xếp hạng.", no_args_is_help=True)
 vote_app = typer.Typer(
@@ -109,6 +112,50 @@ def score_accept(unit: UnitCode, year: Year = None, bloc: BlocCode = None) -> No
             session, plan=plan, unit=found, actor=getpass.getuser(), at=datetime.now(UTC)
         )
     typer.echo(f"Đã thẩm định {count} mục của {unit} theo điểm tự chấm.")
+
+
+@score_app.command("sheet")
+@user_errors
+def score_sheet(
+    out: Annotated[Path, typer.Option(help="Tệp .xlsx sẽ ghi.")] = Path("phieu-tham-dinh.xlsx"),
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Xuất phiếu thẩm định (.xlsx): mỗi đơn vị một trang, điểm tự chấm và điểm đã thẩm định."""
+    with session_scope(open_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        out.write_bytes(verification_sheet(session, plan=plan))
+    typer.echo(f"Đã ghi {out}: nhập cột Thẩm định và Lý do, rồi chạy `thidua score import {out}`.")
+
+
+@score_app.command("import")
+@user_errors
+def score_import(
+    path: Annotated[Path, typer.Argument(help="Phiếu thẩm định đã điền (.xlsx).")],
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Ghi điểm thẩm định từ phiếu Excel; phiếu có lỗi thì không ghi điểm nào."""
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise fail(f"không đọc được {path}: {error.strerror}") from None
+    with session_scope(open_engine()) as session:
+        found, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        try:
+            lines = read_verification_sheet(
+                content, bloc_code=found.code, year=plan.year, filename=path.name
+            )
+        except UnreadableSheet as error:
+            raise fail(str(error)) from None
+        changed, errors = import_verification(
+            session, plan=plan, lines=lines, actor=getpass.getuser(), at=datetime.now(UTC)
+        )
+    for error in errors:
+        typer.echo(error, err=True)
+    if errors:
+        raise fail(f"phiếu thẩm định có {len(errors)} lỗi, chưa ghi điểm nào")
+    typer.echo(f"Đã nhập {path.name}: {changed} mục thay đổi.")
 
 
 @vote_app.command("status")

@@ -20,12 +20,24 @@ from documents import (
     write_score_table,
 )
 from documents.text import percent, points
+from documents.verification_sheet import build_verification_sheet
 from domain.dates import local_day
 from domain.scoring import Ranked
 from domain.voting import Seat, Tally
 from domain.year_end import DEPUTY, HEAD, Decisions
-from models.tables import Contact, Poll
-from models.year_end import plan_polls, voted
+from models import queries
+from models.tables import Bloc, Contact, Poll, YearPlan
+from models.year_end import plan_polls, unit_scores, voted
+
+
+def verification_sheet(session: Session, *, plan: YearPlan) -> bytes:
+    """The verification sheet (phiếu thẩm định) of every member unit, as verified so far."""
+    names = {u.code: u.name for u in queries.plan_units(session=session, plan=plan)}
+    return build_verification_sheet(
+        bloc_code=session.get(Bloc, plan.bloc_id).code,
+        year=plan.year,
+        units=[(names[score.unit], score) for score in unit_scores(session, plan=plan)],
+    )
 
 
 def score_table(year) -> ScoreTable:
