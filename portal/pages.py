@@ -24,9 +24,9 @@ from models.db import session_scope
 from models.scores import SheetView, sheet_view
 from models.submissions import history
 from models.tables import Bloc, Deadline, Membership, Unit, YearPlan
-from models.year_end import candidate_ids, plan_polls, voted
 from notifications.mailer import send_outbox
 from portal.score_workbook import build_template, read_workbook
+from portal.year_end_sections import ballot_sections, score_sections
 from thidua.intake import Upload, take_submission
 from thidua.links import Links
 
@@ -146,90 +146,35 @@ def unit_page_response(
         calendar_url=links.unit_feed_url(session, unit.id),
         sheet_rows=sheet_rows,
         ballots=ballot_sections(session, token, unit, plans),
+        scores=score_sections(session, unit, plans),
         **context,
     )
 
 
-def ballot_sections(session: Session, token: str, unit: Unit, plans: list[YearPlan]) -> list[dict]:
-    """Per plan with open polls: the form's polls, each with its candidates and whether the
-    unit has voted in it."""
-    sections = []
-    for plan in plans:
-        now = datetime.now(UTC)
-        polls = [
-            p for p in plan_polls(session, plan=plan) if p.state == "open" and now < p.closes_at
-        ]
-        if not polls:
-            continue
-        names = {u.id: u.name for u in queries.plan_units(session=session, plan=plan)}
-        listed = [
-            {
-                "code": p.code,
-                "title": p.title,
-                "seats": p.seats,
-                "candidates": [(i, names[i]) for i in candidate_ids(session, poll=p)],
-                "voted": unit.id in voted(session, poll=p),
-            }
-            for p in polls
-        ]
-        sections.append(
-            {
-                "year": plan.year,
-                "action": f"/don-vi/{token}/bo-phieu/{plan.year}",
-                "closes_at": fmt_instant(min(p.closes_at for p in polls)),
-                "polls": listed,
-                "done": all(p["voted"] for p in listed),
-            }
-        )
-    return sections
-
-
 def _sheet_rows(view: SheetView) -> list[dict]:
+    """The self-score form: a heading per group, the bonus and the penalties, then their items."""
+    sections = [
+        (code, name, f"tối đa {maximum:g} điểm", items)
+        for code, name, maximum, items in view.groups
+    ]
+    if view.bonus:
+        sections.append(("", "Điểm thưởng", f"tối đa {view.sheet.bonus_cap:g} điểm", view.bonus))
+    if view.penalties:
+        sections.append(("", "Điểm trừ", "nhập số lần", view.penalties))
     rows = []
-    for code, name, maximum, items in view.groups:
-        rows.append(
-            {"heading": True, "code": code, "name": name, "limit": f"tối đa {maximum:g} điểm"}
-        )
+    for code, name, limit, items in sections:
+        rows.append({"heading": True, "code": code, "name": name, "limit": limit})
         rows += [
             {
                 "heading": False,
                 "code": i.code,
                 "name": i.name,
                 "kind": i.kind,
-                "limit": f"tối đa {i.max_points:g}",
+                "limit": f"−{i.points:g} điểm/lần"
+                if i.kind == "penalty"
+                else f"tối đa {i.max_points:g}",
             }
             for i in items
-        ]
-    if view.bonus:
-        rows.append(
-            {
-                "heading": True,
-                "code": "",
-                "name": "Điểm thưởng",
-                "limit": f"tối đa {view.sheet.bonus_cap:g} điểm",
-            }
-        )
-        rows += [
-            {
-                "heading": False,
-                "code": i.code,
-                "name": i.name,
-                "kind": i.kind,
-                "limit": f"tối đa {i.max_points:g}",
-            }
-            for i in view.bonus
-        ]
-    if view.penalties:
-        rows.append({"heading": True, "code": "", "name": "Điểm trừ", "limit": "nhập số lần"})
-        rows += [
-            {
-                "heading": False,
-                "code": i.code,
-                "name": i.name,
-                "kind": i.kind,
-                "limit": f"−{i.points:g} điểm/lần",
-            }
-            for i in view.penalties
         ]
     return rows
 

@@ -10,12 +10,13 @@ from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
 from documents.verification_sheet import UnreadableSheet, read_verification_sheet
+from domain.scoring import Verified
 from models.db import session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.scores import save_self_scores, sheet_view
 from models.tables import AuditEvent, Score, Unit, YearPlan
-from models.year_end import unit_scores
+from models.year_end import import_verification, unit_scores
 from tests.conftest import ADMIN_AUTH as AUTH
 from tests.conftest import EXAMPLE_PLAN
 from thidua.year_end_documents import verification_sheet
@@ -228,3 +229,27 @@ def test_admin_downloads_fills_and_uploads_the_sheet(admin_portal, db):
     assert "Đã nhập phiếu thẩm định tham-dinh.xlsx: 1 mục thay đổi." in saved.text
     assert _verified(db.engine) == {("syt", "I.1"): (20, "Thiếu tài liệu kiểm chứng")}
     assert admin_portal.get("/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx").status_code == 401
+
+
+def test_the_unit_sees_on_its_page_what_the_bloc_changed_and_why(portal, db):
+    _seed_self_score(db.engine)
+    before = portal.get(portal.paths["syt"])
+    assert "Kết quả thẩm định" not in before.text  # nothing verified yet
+    reason = "Chỉ tiêu tiêm chủng đạt 92%"
+    with session_scope(db.engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        lines = [
+            Verified("syt", "I.1", "25", "phieu.xlsx, trang syt, ô E6", reason),
+            Verified("syt", "I.2", "10", "phieu.xlsx, trang syt, ô E7", None),
+        ]
+        assert import_verification(session, plan=plan, lines=lines, actor="vp", at=AT) == (2, [])
+    page = portal.get(portal.paths["syt"]).text
+    section = page.split('id="tham-dinh-2020"', 1)[1].split("</section>", 1)[0]
+    assert "Điểm tạm tính: <strong>93</strong> (tự chấm 95)" in section
+    assert f"<td>27</td><td>25</td><td>{reason}</td>" in section
+    assert "I.2." not in section  # verified as claimed: not a change
+    assert (
+        "Ban Dân tộc tỉnh" not in section
+        and "Sở Thông tin và Truyền thông (Trưởng khối)" in section
+    )
+    assert "Kết quả thẩm định" not in portal.get(portal.paths["bdt"]).text
