@@ -287,3 +287,31 @@ def test_plan_schedules_follow_the_plan_and_only_change_with_it(
         session.exec(select(YearPlan)).one().state = "closed"
     closed = sync(after_year)
     assert all(closed[name] == {} for name in PLAN_DRIVEN)
+
+
+def test_plan_changes_from_the_cli_reach_the_prefect_schedules_at_once(
+    deployed, db, settings_for, plan_text, write_plan
+):
+    with session_scope(db.engine) as session:
+        load_plan(session, read_plan(write_plan(plan_text)), actor="test")
+    db.env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    activated = db.cli("plan", "activate", check=True)
+    assert "Lịch chạy trên Prefect theo kế hoạch: 3 thay đổi." in activated.stdout
+    with get_client(sync_client=True) as client:
+        for name in PLAN_DRIVEN:
+            (schedule,) = client.read_deployment_schedules(deployed[name].id)
+            assert schedule.slug == "plan-bg-vhxh-2020", name
+
+    # The Prefect server unreachable: the plan is still saved, and the user is told when the
+    # schedules will follow.
+    db.env["PREFECT_API_URL"] = f"http://127.0.0.1:{free_port()}/api"
+    edited = write_plan(plan_text.replace("start: 2020-07-01", "start: 2020-07-06"), "b.yaml")
+    loaded = db.cli("plan", "load", str(edited), check=True)
+    assert "Đã cập nhật kế hoạch năm 2020" in loaded.stdout
+    assert "Chú ý: chưa cập nhật được lịch chạy trên Prefect" in loaded.stderr
+    assert "00:10" in loaded.stderr and "Traceback" not in loaded.stderr
+
+    with session_scope(db.engine) as session:  # leave the server's schedules as found
+        session.exec(select(YearPlan)).one().state = "closed"
+    settings_for(db)
+    sync_plan_schedules(db.engine, get_settings(), as_of=datetime.now(UTC))

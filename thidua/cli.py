@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from sqlmodel import Session, select
 
@@ -82,6 +83,8 @@ def plan_load(file: PlanPath) -> None:
         result = load_plan(session, plan_file, actor=getpass.getuser())
         publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     doc = plan_file.document
+    if result.created or result.changes:
+        _sync_prefect_schedules()
     if result.created:
         typer.echo(f"Đã nạp kế hoạch năm {doc.year} của {doc.bloc.name} (trạng thái: dự thảo).")
     elif result.changes:
@@ -116,6 +119,29 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
         )
         publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     typer.echo(f"Kế hoạch năm {year} đã được đưa vào thực hiện.")
+    _sync_prefect_schedules()
+
+
+def _sync_prefect_schedules() -> None:
+    """Bring the plan-driven Prefect schedules in step now when a Prefect server is configured
+    (PREFECT_API_URL); without one, `thidua up` and the daily sync do it."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.schedules import sync_plan_schedules
+
+    if not PREFECT_API_URL.value():
+        return
+    try:
+        report = sync_plan_schedules(open_engine(), get_settings(), as_of=datetime.now(UTC))
+    except (httpx.HTTPError, OSError) as error:
+        typer.echo(
+            f"Chú ý: chưa cập nhật được lịch chạy trên Prefect ({PREFECT_API_URL.value()}: "
+            f"{error}). Lịch sẽ được cập nhật lúc 00:10 hoặc khi chạy `thidua up`.",
+            err=True,
+        )
+        return
+    changed = sum(row["Thay đổi"] != "giữ nguyên" for row in report)
+    typer.echo(f"Lịch chạy trên Prefect theo kế hoạch: {changed} thay đổi.")
 
 
 @plan_app.command("show")
