@@ -5,6 +5,11 @@ import os
 from pathlib import Path
 
 
+def root(data_dir: Path) -> Path:
+    """The file store inside the data folder."""
+    return data_dir / "files"
+
+
 def store(root: Path, content: bytes) -> str:
     """Write `content` (if not there yet) and return its SHA-256."""
     digest = hashlib.sha256(content).hexdigest()

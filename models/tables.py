@@ -348,6 +348,8 @@ class OutboxMessage(SQLModel, table=True):
     message_id: str = Field(unique=True, max_length=255)
     thread_id: str | None = Field(default=None, max_length=255)  # References: the thread's root
     in_reply_to: str | None = Field(default=None, max_length=255)
+    # files sent with the message: [{"name": file name, "sha256": its digest in the file store}]
+    attachments: list[dict[str, str]] = _json(list)
     # pending | sending (claimed until lease_until) | sent | failed | cancelled
     status: str = Field(default="pending", max_length=16, index=True)
     lease_until: datetime | None = _instant(default=None)

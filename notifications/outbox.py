@@ -31,6 +31,7 @@ class Draft:
     plan_id: int | None = None
     unit_id: int | None = None
     deadline_id: int | None = None
+    attachments: tuple[tuple[str, str], ...] = ()  # (file name, SHA-256 in the file store)
 
 
 def message_id(seed: str, domain: str) -> str:
@@ -71,6 +72,7 @@ def enqueue(session: Session, drafts: list[Draft], *, domain: str, as_of: dateti
                 "message_id": message_id(f"message:{draft.key}", domain),
                 "thread_id": root,
                 "in_reply_to": latest.get((root, draft.recipient), root),
+                "attachments": [{"name": n, "sha256": d} for n, d in draft.attachments],
                 "status": "pending",
                 "attempts": 0,
                 "created_at": as_of,

@@ -38,9 +38,16 @@ def ballot_drafts(
     return drafts
 
 
-def result_drafts(state: PlanState, results: dict, report_to: dict | None) -> list[Draft]:
+def result_drafts(
+    state: PlanState,
+    results: dict,
+    report_to: dict | None,
+    *,
+    attachments: tuple[tuple[str, str], ...] = (),
+) -> list[Draft]:
     """The year's results to every member's focal point and leader, the secretariat and the
-    provincial board (`report_to`); `results` holds ranking, proposals, head and deputy."""
+    provincial board (`report_to`); `results` holds ranking, proposals, head and deputy, and
+    each email carries the year's documents (`attachments`: name, SHA-256 in the file store)."""
     addressees: list[tuple[str, list[str], int | None]] = []
     for unit in state.units:
         people = [state.focal_points.get(unit.id), state.leaders.get(unit.id)]
@@ -64,6 +71,7 @@ def result_drafts(state: PlanState, results: dict, report_to: dict | None) -> li
                     message=message,
                     plan_id=state.plan_id,
                     unit_id=unit_id,
+                    attachments=attachments,
                 )
             )
     return drafts

@@ -226,6 +226,11 @@ def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft
     assert "giamdoc.syt@bacgiang.gov.vn.example" in recipients and len(results) == 20
     body = results[0].get_body(("plain",)).get_content()
     assert "Trưởng khối năm 2021: Sở Văn hóa, Thể thao và Du lịch" in body
+    documents = ["bang-diem-thi-dua-2020.xlsx", "bien-ban-hoi-nghi-tong-ket-2020.docx"]
+    documents.append("bao-cao-ket-qua-thi-dua-2020.docx")
+    for message in results:  # every email carries the documents as written, byte for byte
+        attached = {a.get_filename(): a.get_content() for a in message.iter_attachments()}
+        assert attached == {name: (folder / name).read_bytes() for name in documents}
     assert "1. Sở Thông tin và Truyền thông: 102 điểm" in body
     assert close_year(as_of=AFTER_REPORTS.replace(day=15)) == []  # closed: nothing more
     with Session(year.engine) as session:

@@ -3,12 +3,14 @@
 import asyncio
 import email
 import email.policy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
+from models import filestore
 from models.db import session_scope
 from models.tables import OutboxMessage
 from notifications import outbox
@@ -159,3 +161,36 @@ def test_smtp_url_forms():
     assert (tls.port, tls.use_tls, tls.username, tls.timeout) == (465, True, "env-user", 5.0)
     with pytest.raises(ValueError, match="THIDUA_SMTP_URL"):
         parse_smtp_url("http://mail.example.gov.vn")
+
+
+def test_attachments_are_sent_from_the_file_store_and_a_missing_one_fails_for_good(
+    db, smtp_server, tmp_path
+):
+    report = b"PK\x03\x04 the report as written"
+    files = tmp_path / "files"
+    digest = filestore.store(files, report)
+    name = "bao-cao-ket-qua-thi-dua-2020.docx"
+    drafts = [
+        replace(draft, attachments=((name, digest),))
+        for draft in _drafts("a@example.gov.vn", "b@example.gov.vn", thread=None)
+    ]
+    _enqueue(db, drafts)
+    transport = [SmtpTransport(parse_smtp_url(smtp_server.url + "?timeout=5"))]
+    later = T0 + timedelta(days=2)
+    with session_scope(db.engine) as session:  # b is sent later, when the file is gone
+        query = select(OutboxMessage).where(OutboxMessage.recipient.startswith("b"))
+        session.exec(query).one().not_before = later
+    first = asyncio.run(drain(db.engine, transport, sender=SENDER, files=files, now=lambda: T0))
+    assert (first.sent, first.failed) == (1, 0)
+    filestore.path_of(files, digest).unlink()
+    second = asyncio.run(drain(db.engine, transport, sender=SENDER, files=files, now=lambda: later))
+    assert (second.sent, second.retried, second.failed) == (0, 0, 1)
+    (raw,) = smtp_server.handler.accepted
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    assert message.get_body(("plain",)).get_content().startswith("Kính gửi: Sở Y tế")
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_filename() == name and attachment.get_content() == report
+    assert attachment.get_content_type().endswith("wordprocessingml.document")
+    failed = next(row for row in _rows(db) if row.recipient.startswith("b"))
+    assert failed.status == "failed" and "Tệp đính kèm không còn" in failed.last_error

@@ -17,7 +17,7 @@ from domain.dates import TZ, fmt_instant, local_day
 from domain.scoring import Ranked, UnitScore, rank
 from domain.voting import Tally
 from domain.year_end import Bloc, Decisions, PollSpec, decide, first_polls
-from models import queries
+from models import filestore, queries
 from models.next_plan import next_year_plan
 from models.plan_schema import Commendation, Election
 from models.scores import SheetView, sheet_view
@@ -245,17 +245,23 @@ def _finish(
     head, deputy = decisions.head.unit, decisions.deputy.unit
     folder = data_dir / "documents" / year.bloc_row.code / str(plan.year)
     draft_path = data_dir / "plans" / f"{year.bloc_row.code}-{plan.year + 1}.yaml"
+    documents: list[Path] = []
     files: list[Path] = []
     if not dry_run:
-        files = write_documents(session, year, decisions, counts, folder=folder, as_of=as_of)
+        documents = write_documents(session, year, decisions, counts, folder=folder, as_of=as_of)
+        files = list(documents)
         if head and deputy:
             draft_path.parent.mkdir(parents=True, exist_ok=True)
             draft_path.write_text(
                 next_year_plan(plan.document, head=head, deputy=deputy), encoding="utf-8"
             )
             files.append(draft_path)
+    store = filestore.root(data_dir)  # the emails keep these bytes even if a file is redone
+    attachments = tuple((f.name, filestore.store(store, f.read_bytes())) for f in documents)
     results = _results(year, decisions)
-    drafts = result_drafts(year.state, results, plan.document.get("report_to"))
+    drafts = result_drafts(
+        year.state, results, plan.document.get("report_to"), attachments=attachments
+    )
     plan.state = "closed"
     session.add(plan)
     session.add(

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models import filestore
+
 
 class CollectSource(BaseModel):
     """An online form's export that `collect_submissions` reads: one row per unit submission."""
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
-        return self.data_dir / "files"
+        return filestore.root(self.data_dir)
 
     @property
     def eml_dir(self) -> Path:
