@@ -15,11 +15,12 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
-from domain.dates import TZ, fmt_date, last_day
+from domain.dates import TZ, fmt_date, last_day, local_day
 from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
 from domain.scoring import rank
 from flows.chase import chase_decisions, mail_run
 from flows.close import close_run
+from flows.schedules import OPEN_ROUND, plan_schedules
 from flows.scores import scores_run
 from models.db import make_engine, session_scope, upgrade
 from models.plan_file import read_plan
@@ -138,9 +139,13 @@ def _run(plan_path: Path, settings: Settings, start: date | None, end: date | No
     result = Rehearsal(behaviours_for(units))
     day = start or date(year, 1, 1)
     last = end or date(year + 1, 1, 31)
+    with Session(engine) as session:  # as `sync-schedules` sets them when the plan goes live
+        links = Links(settings.base_url, settings.signing_key())
+        schedules = plan_schedules(session, links=links, as_of=datetime.combine(day, time(), TZ))
+    openings = {t for s in schedules if s.deployment == OPEN_ROUND for t in s.times}
     seen = 0
     while day <= last:
-        for at, act in _day(day):
+        for at, act in _day(day, openings):
             act(engine, settings, at, result)
             seen = _collect(engine, result, seen, at)
         if end is None and _closed(engine):
@@ -151,12 +156,14 @@ def _run(plan_path: Path, settings: Settings, start: date | None, end: date | No
     return result
 
 
-def _day(day: date):
+def _day(day: date, openings: set[datetime]):
+    """The day's runs: `open-round` at its scheduled times, then the daily ones."""
+
     def at(hour: int, minute: int = 0) -> datetime:
         return datetime.combine(day, time(hour, minute), TZ)
 
     return [
-        (at(7, 45), _open_rounds),
+        *((t, _open_rounds) for t in sorted(openings) if local_day(t) == day),
         (at(8), _chase),
         (at(8, 30), _close_year),
         (at(10), _units_act),
