@@ -109,11 +109,16 @@ def read_verification_sheet(
             f"{filename}: là phiếu năm {meta.get('year')} của khối {meta.get('bloc')}, "
             f"không phải năm {year} của khối {bloc_code}."
         )
+    pages = {str(key)[6:]: unit for key, unit in meta.items() if str(key).startswith("sheet:")}
+    missing = [title for title in pages if title not in workbook.sheetnames]
+    if missing:
+        raise UnreadableSheet(
+            f"{filename}: không thấy trang {', '.join(missing)}; đừng đổi tên hay xóa trang "
+            "(ô Thẩm định để trống là chưa thẩm định)."
+        )
     lines = []
-    for key, unit in meta.items():
-        if not str(key).startswith("sheet:") or key[6:] not in workbook.sheetnames:
-            continue
-        sheet = workbook[key[6:]]
+    for title, unit in pages.items():
+        sheet = workbook[title]
         for row in range(HEADER_ROW + 1, sheet.max_row + 1):
             code, value = sheet[f"A{row}"].value, sheet[f"{VALUE}{row}"]
             if not code or value.value is None or str(value.value).strip() == "":

@@ -235,8 +235,10 @@ async def verification_upload(year: int, request: Request, user: Annotated[str, 
     def save() -> HTMLResponse:
         with session_scope(request.app.state.engine) as session:
             plan, _ = _active_plan(session, year)
+            if plan is None:
+                raise HTTPException(404)
             files = uploads.get("sheet", [])
-            if plan is None or len(files) != 1:
+            if len(files) != 1:
                 return _render(session, 422, errors=["Hãy chọn một tệp phiếu thẩm định (.xlsx)."])
             (upload,) = files
             if len(upload.content) > limit:

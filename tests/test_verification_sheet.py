@@ -186,14 +186,23 @@ def _codes(content: bytes, sheet: str) -> list[tuple[int, str]]:
             "là phiếu năm 2019 của khối bg-vhxh, không phải năm 2020",
         ),
         (lambda good: _retag(good, kind="tu-cham"), "không phải phiếu thẩm định"),
+        (lambda good: _rename(good, "syt", "Sở Y tế"), "không thấy trang syt; đừng đổi tên"),
     ],
-    ids=["not-excel", "another-year", "not-a-verification-sheet"],
+    ids=["not-excel", "another-year", "not-a-verification-sheet", "renamed-page"],
 )
 def test_a_wrong_file_is_refused_with_what_it_is(loaded, make, message):
     with pytest.raises(UnreadableSheet, match=re.escape(message)):
         read_verification_sheet(
             make(_export(loaded.engine)), bloc_code="bg-vhxh", year=2020, filename="phieu.xlsx"
         )
+
+
+def _rename(content: bytes, title: str, new: str) -> bytes:
+    workbook = load_workbook(io.BytesIO(content))
+    workbook[title].title = new
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def _retag(content: bytes, **meta: object) -> bytes:
