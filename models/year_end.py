@@ -179,7 +179,7 @@ def import_verification(
         changed += before.get((row.unit_id, row.item_id)) != (row.verified_points, row.reason)
     if errors:
         savepoint.rollback()
-        return 0, errors
+        return 0, list(dict.fromkeys(errors))  # a closed plan says so once, not per line
     savepoint.commit()
     return changed, []
 
