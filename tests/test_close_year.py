@@ -5,6 +5,7 @@ year's draft plan."""
 import email
 import email.policy
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -59,11 +60,25 @@ EXPECTED_RANKING = [
 ]
 
 
-def seed_year(engine) -> None:
-    """The example plan in force; every unit registered but bdt; self scores in; verified."""
+MEETING = """    wording: sau khi các đơn vị gửi báo cáo tổng kết
+    date: 2020-12-14
+    start: "08:00"
+    end: "11:30"
+    location: Hội trường Sở Thông tin và Truyền thông
+"""
+
+
+def seed_year(engine, folder: Path) -> None:
+    """The example plan in force, its year-end meeting set for 14/12 at 08:00 (the rest as
+    published); every unit registered but bdt; self scores in; verified."""
+    text = EXAMPLE_PLAN.read_text(encoding="utf-8").replace(
+        "    wording: sau khi các đơn vị gửi báo cáo tổng kết\n    after: 2020-12-10\n", MEETING
+    )
+    assert MEETING in text
+    (folder / "plan.yaml").write_text(text, encoding="utf-8")
     at = datetime(2020, 12, 8, 9, 0, tzinfo=TZ)
     with session_scope(engine) as session:
-        load_plan(session, read_plan(EXAMPLE_PLAN), actor="test")
+        load_plan(session, read_plan(folder / "plan.yaml"), actor="test")
         plan = session.exec(select(YearPlan)).one()
         plan.state = "active"
         units = {u.code: u for u in session.exec(select(Unit)).all()}
@@ -124,7 +139,7 @@ def vote_everyone(engine) -> None:
 @pytest.fixture
 def year(db, prefect_server, settings_for, smtp_server):
     settings_for(db, THIDUA_SMTP_URL=smtp_server.url + "?timeout=5")
-    seed_year(db.engine)
+    seed_year(db.engine, db.data_dir)
     db.smtp = smtp_server.handler
     return db
 
@@ -207,6 +222,11 @@ def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft
     minutes = docx_text(folder / "bien-ban-hoi-nghi-tong-ket-2020.docx")
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in minutes and "BIÊN BẢN" in minutes
     assert "Trưởng khối: Sở Văn hóa, Thể thao và Du lịch" in minutes
+    assert (
+        "Vào hồi 08 giờ 00, ngày 14 tháng 12 năm 2020, tại Hội trường Sở Thông tin và Truyền thông"
+        in minutes
+        and "Hội nghị kết thúc vào hồi 11 giờ 30 cùng ngày" in minutes
+    )
     assert "Phó Trưởng khối: Sở Giáo dục và Đào tạo" in minutes
     assert "Sở Thông tin và Truyền thông: 7/9 phiếu" in minutes
     assert "Chưa đạt 2 chỉ tiêu" not in minutes  # reasons are in the score table's detail

@@ -26,7 +26,7 @@ from domain.scoring import Ranked
 from domain.voting import Seat, Tally
 from domain.year_end import DEPUTY, HEAD, Decisions
 from models import queries
-from models.tables import Bloc, Contact, Poll, YearPlan
+from models.tables import Bloc, Contact, Meeting, Poll, YearPlan
 from models.year_end import plan_polls, unit_scores, voted
 
 
@@ -106,6 +106,14 @@ def write_documents(
     ]
 
 
+def year_end_meeting(session: Session, plan: YearPlan) -> Meeting | None:
+    """The plan's last meeting (the year-end one), whose time and place the minutes state
+    when the plan gives them."""
+    meetings = [m for m in queries.plan_events(session=session, plan=plan)[3] if not m.cancelled]
+    dated = [m for m in meetings if m.on or m.held_after or m.held_before]
+    return max(dated, key=lambda m: m.on or m.held_after or m.held_before, default=None)
+
+
 def _year_end(session, year, decisions, counts, table, as_of) -> YearEnd:
     plan, names = year.plan, year.names
     polls = plan_polls(session, plan=plan)
@@ -118,6 +126,7 @@ def _year_end(session, year, decisions, counts, table, as_of) -> YearEnd:
     province = year.bloc_row.province
     heading = dict(parent=f"UBND TỈNH {province.upper()}", issuer=year.bloc_row.name.upper())
     day = local_day(as_of)
+    meeting = year_end_meeting(session, plan)
     return YearEnd(
         letterhead_minutes=Letterhead(**heading, number="     /BB-KTĐ", place=province, on=day),
         letterhead_report=Letterhead(**heading, number="     /BC-KTĐ", place=province, on=day),
@@ -125,8 +134,9 @@ def _year_end(session, year, decisions, counts, table, as_of) -> YearEnd:
         year=plan.year,
         next_year=plan.year + 1,
         meeting_title=f"Hội nghị tổng kết công tác thi đua, khen thưởng năm {plan.year}",
-        held_at=None,  # voted through the portal: the meeting's time is not recorded
-        location=None,
+        held_at=meeting.starts_at if meeting else None,
+        ended_at=meeting.ends_at if meeting else None,
+        location=meeting.location if meeting else None,
         chair=f"Đại diện lãnh đạo {head} (Trưởng khối)",
         secretary=f"{secretariat.name}, {secretariat.title}"
         if secretariat.title
