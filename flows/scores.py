@@ -8,7 +8,6 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from sqlalchemy.engine import Engine
 
-from documents import write_score_table
 from documents.text import points
 from domain.dates import fmt_instant
 from models.db import open_database, session_scope
@@ -16,7 +15,7 @@ from notifications.state import plan_state
 from thidua.closing import load_year, plans_to_close
 from thidua.links import Links
 from thidua.settings import Settings, get_settings
-from thidua.year_end_documents import score_table
+from thidua.year_end_documents import documents_folder, save_score_table, score_table
 
 
 @flow(name="compute-scores")
@@ -83,8 +82,7 @@ def scores_run(
             if unverified:
                 log.warning("chưa thẩm định xong: %s", ", ".join(unverified))
             if not dry_run:
-                folder = settings.data_dir / "documents" / year_end.bloc_row.code / str(plan.year)
-                folder.mkdir(parents=True, exist_ok=True)
-                path = write_score_table(folder / f"bang-diem-thi-dua-{plan.year}.xlsx", table)
+                folder = documents_folder(settings.data_dir, year_end)
+                path = save_score_table(year_end, table, folder=folder)
                 log.info("bảng điểm: %s", path)
     return rows

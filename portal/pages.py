@@ -134,7 +134,8 @@ def unit_page_response(
         "ballot_errors": [],
         **extra,
     }
-    sheet_rows = {plan.year: _sheet_rows(sheet_view(session, plan=plan)) for plan in plans}
+    views = {plan.year: sheet_view(session, plan=plan) for plan in plans}
+    sheet_rows = {year: _sheet_rows(view) for year, view in views.items()}
     return render_page(
         "unit.html.j2",
         status,
@@ -146,7 +147,7 @@ def unit_page_response(
         calendar_url=links.unit_feed_url(session, unit.id),
         sheet_rows=sheet_rows,
         ballots=ballot_sections(session, token, unit, plans),
-        scores=score_sections(session, unit, plans),
+        scores=score_sections(session, unit, plans, views),
         **context,
     )
 

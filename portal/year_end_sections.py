@@ -9,6 +9,7 @@ from documents.text import points
 from domain.dates import fmt_instant
 from domain.scoring import Line
 from models import queries
+from models.scores import SheetView
 from models.tables import Unit, YearPlan
 from models.year_end import candidate_ids, plan_polls, unit_scores, voted
 
@@ -47,12 +48,16 @@ def ballot_sections(session: Session, token: str, unit: Unit, plans: list[YearPl
     return sections
 
 
-def score_sections(session: Session, unit: Unit, plans: list[YearPlan]) -> list[dict]:
+def score_sections(
+    session: Session, unit: Unit, plans: list[YearPlan], views: dict[int, SheetView]
+) -> list[dict]:
     """Per plan where the bloc has verified any of the unit's items: its score as it stands
-    and every item verified differently from its own score, with the reason."""
+    and every item verified differently from its own score, with the reason. `views`: each
+    plan's score sheet by year, as the page already loaded it."""
     sections = []
     for plan in plans:
-        score = next((s for s in unit_scores(session, plan=plan) if s.unit == unit.code), None)
+        scores = unit_scores(session, plan=plan, view=views[plan.year])
+        score = next((s for s in scores if s.unit == unit.code), None)
         if score is None or all(line.verified_points is None for line in score.lines):
             continue
         head = session.get(Unit, plan.head_unit_id)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import httpx
 import typer
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from calendars.publish import bloc_feed_key, publish_feeds, unit_feed_key
@@ -79,12 +80,13 @@ def plan_check(file: PlanPath) -> None:
 def plan_load(file: PlanPath) -> None:
     """Nạp (hoặc cập nhật) kế hoạch vào cơ sở dữ liệu; nạp lại tệp không đổi thì không thay đổi gì."""
     plan_file = read_plan(file)
-    with session_scope(open_engine()) as session:
+    engine = open_engine()
+    with session_scope(engine) as session:
         result = load_plan(session, plan_file, actor=getpass.getuser())
         publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     doc = plan_file.document
     if result.created or result.changes:
-        _sync_prefect_schedules()
+        _sync_prefect_schedules(engine)
     if result.created:
         typer.echo(f"Đã nạp kế hoạch năm {doc.year} của {doc.bloc.name} (trạng thái: dự thảo).")
     elif result.changes:
@@ -99,7 +101,8 @@ def plan_load(file: PlanPath) -> None:
 @user_errors
 def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
     """Đưa kế hoạch vào thực hiện (từ đây hệ thống bắt đầu nhắc việc)."""
-    with session_scope(open_engine()) as session:
+    engine = open_engine()
+    with session_scope(engine) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         if plan.state == "active":
             typer.echo(f"Kế hoạch năm {plan.year} đã ở trạng thái đang thực hiện.")
@@ -119,10 +122,10 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
         )
         publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     typer.echo(f"Kế hoạch năm {year} đã được đưa vào thực hiện.")
-    _sync_prefect_schedules()
+    _sync_prefect_schedules(engine)
 
 
-def _sync_prefect_schedules() -> None:
+def _sync_prefect_schedules(engine: Engine) -> None:
     """Bring the plan-driven Prefect schedules in step now when a Prefect server is configured
     (PREFECT_API_URL); without one, `thidua up` and the daily sync do it."""
     from prefect.settings import PREFECT_API_URL
@@ -132,7 +135,7 @@ def _sync_prefect_schedules() -> None:
     if not PREFECT_API_URL.value():
         return
     try:
-        report = sync_plan_schedules(open_engine(), get_settings(), as_of=datetime.now(UTC))
+        report = sync_plan_schedules(engine, get_settings(), as_of=datetime.now(UTC))
     except (httpx.HTTPError, OSError) as error:
         typer.echo(
             f"Chú ý: chưa cập nhật được lịch chạy trên Prefect ({PREFECT_API_URL.value()}: "

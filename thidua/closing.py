@@ -27,7 +27,7 @@ from models.year_end import open_poll, plan_polls, poll_tally, unit_scores, vote
 from notifications.drafts import PlanState
 from notifications.outbox import Draft
 from notifications.year_end import ballot_drafts, result_drafts
-from thidua.year_end_documents import write_documents
+from thidua.year_end_documents import documents_folder, write_documents
 
 
 @dataclass
@@ -243,7 +243,7 @@ def _finish(
                     )
                 )
     head, deputy = decisions.head.unit, decisions.deputy.unit
-    folder = data_dir / "documents" / year.bloc_row.code / str(plan.year)
+    folder = documents_folder(data_dir, year)
     draft_path = data_dir / "plans" / f"{year.bloc_row.code}-{plan.year + 1}.yaml"
     documents: list[Path] = []
     files: list[Path] = []

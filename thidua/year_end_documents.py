@@ -95,15 +95,25 @@ def write_documents(
     folder: Path,
     as_of: datetime,
 ) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
     table = score_table(year)
     content = _year_end(session, year, decisions, counts, table, as_of)
     n = year.plan.year
     return [
-        write_score_table(folder / f"bang-diem-thi-dua-{n}.xlsx", table),
+        save_score_table(year, table, folder=folder),
         write_minutes(folder / f"bien-ban-hoi-nghi-tong-ket-{n}.docx", content),
         write_report(folder / f"bao-cao-ket-qua-thi-dua-{n}.docx", content),
     ]
+
+
+def documents_folder(data_dir: Path, year) -> Path:
+    """Where a year's documents are written: DATA_DIR/documents/BLOC/YEAR."""
+    return data_dir / "documents" / year.bloc_row.code / str(year.plan.year)
+
+
+def save_score_table(year, table: ScoreTable, *, folder: Path) -> Path:
+    """The score table as `bang-diem-thi-dua-YEAR.xlsx` in `folder` (created if missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_score_table(folder / f"bang-diem-thi-dua-{year.plan.year}.xlsx", table)
 
 
 def year_end_meeting(session: Session, plan: YearPlan) -> Meeting | None:
