@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
@@ -31,17 +31,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except SQLAlchemyError as error:
                 log.warning("feeds not refreshed, serving the last good copy: %s", error)
 
+        stopping = asyncio.Event()
+
         async def keep_fresh() -> None:
             while True:
-                await asyncio.sleep(settings.feed_refresh_seconds)
-                await refresh()
+                try:
+                    await asyncio.wait_for(stopping.wait(), settings.feed_refresh_seconds)
+                    return
+                except TimeoutError:
+                    await refresh()
 
         await refresh()
         task = asyncio.create_task(keep_fresh())
         yield
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        # Let a refresh in progress finish in its thread: cancelling would leave its database
+        # connection checked out while the engine is disposed.
+        stopping.set()
+        await task
         engine.dispose()
 
     app = FastAPI(
