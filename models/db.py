@@ -28,13 +28,34 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # the driver emits no BEGIN: `_begin` does
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable with WAL, one fsync per checkpoint
+        cursor.execute("PRAGMA secure_delete=ON")  # a rewritten row leaves no old bytes behind
         cursor.close()
 
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # Take the write lock first: a transaction that reads and then writes would otherwise
+        # fail with "database is locked" when another writer committed in between (WAL
+        # snapshots cannot be upgraded). Waiting writers queue on the busy timeout instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     return engine
+
+
+def forget_history(engine: Engine) -> None:
+    """On SQLite, move the write-ahead log into the database file and empty it, so that earlier
+    versions of rewritten rows (a ballot box before the last ballot) are not kept in it."""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
 
 
 def alembic_config(url: str) -> Config:

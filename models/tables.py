@@ -4,7 +4,6 @@ Instants are stored in UTC and come back timezone-aware; calendar days are plain
 Natural keys (codes) are unique within their parent so that loading a plan is an upsert.
 """
 
-import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -316,17 +315,13 @@ class BallotReceipt(SQLModel, table=True):
     voter_unit_id: int = Field(foreign_key="unit.id")
 
 
-def _ballot_id() -> str:
-    return uuid.uuid4().hex
+class BallotBox(SQLModel, table=True):
+    """A poll's ballot box: every ballot cast so far, each a sorted list of unit ids, kept as
+    one sorted list and rewritten whole by each voter's transaction. No row, order, id or time
+    tells which ballot a unit cast (docs/scoring.md, "The secrecy of the ballot")."""
 
-
-class Ballot(SQLModel, table=True):
-    """One returned ballot: the candidates chosen, with no voter, no time and a random id (not
-    a sequence), so neither the table nor its order tells who voted for whom."""
-
-    id: str = Field(default_factory=_ballot_id, primary_key=True, max_length=32)
-    poll_id: int = Field(foreign_key="poll.id", index=True)
-    choices: list[int] = _json(list)  # unit ids
+    poll_id: int = Field(foreign_key="poll.id", primary_key=True)
+    ballots: list[list[int]] = _json(list)
 
 
 # --- Mail and audit ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from models import queries
 from models.scores import SheetView, sheet_view
 from models.tables import (
     AuditEvent,
-    Ballot,
+    BallotBox,
     BallotReceipt,
     Candidate,
     Poll,
@@ -208,6 +208,7 @@ def open_poll(
     session.add(poll)
     session.flush()
     session.add_all(Candidate(poll_id=poll.id, unit_id=unit_id) for unit_id in candidates)
+    session.add(BallotBox(poll_id=poll.id))
     return poll
 
 
@@ -234,7 +235,8 @@ def cast_ballot(
     choices: list[int],
     at: datetime,
 ) -> None:
-    """One secret ballot of `voter`: a receipt that it voted, and the choices with no voter.
+    """One secret ballot of `voter`: a receipt that it voted, and its choices added to the
+    poll's ballot box, which stays sorted so that it keeps no trace of who voted in what order.
     A second ballot of the same unit, a late ballot or a wrong choice is refused."""
     if voter.id not in members:
         raise YearEndError("đơn vị không phải thành viên của Khối năm nay")
@@ -245,13 +247,19 @@ def cast_ballot(
     allowed = set(candidate_ids(session, poll=poll))
     if len(set(choices)) > poll.seats or not set(choices) <= allowed:
         raise YearEndError(f"{poll.title}: chọn nhiều nhất {poll.seats} trong danh sách ứng viên")
+    # Voters of one poll queue here (a row lock on PostgreSQL, the write lock on SQLite), so
+    # each rewrites the box as the last one left it.
+    box = session.exec(
+        select(BallotBox).where(BallotBox.poll_id == poll.id).with_for_update()
+    ).one()
     try:
         with session.begin_nested():
             session.add(BallotReceipt(poll_id=poll.id, voter_unit_id=voter.id))
             session.flush()
     except IntegrityError:
         raise YearEndError(f"{poll.title}: đơn vị đã bỏ phiếu; mỗi đơn vị chỉ một phiếu") from None
-    session.add(Ballot(poll_id=poll.id, choices=sorted(set(choices))))
+    box.ballots = sorted([*box.ballots, sorted(set(choices))])
+    session.add(box)
 
 
 def record_paper_tally(
@@ -315,7 +323,7 @@ def poll_tally(
         counts = dict.fromkeys(candidates, 0)
         counts.update({codes[int(k)]: v for k, v in paper["votes"].items()})
         return Tally(members, paper["returned"], paper["invalid"], counts, quorum)
-    ballots = session.exec(select(Ballot.choices).where(Ballot.poll_id == poll.id)).all()
+    ballots = session.get(BallotBox, poll.id).ballots
     return tally(
         (frozenset(codes[u] for u in choices) for choices in ballots),
         candidates=candidates,
