@@ -7,7 +7,7 @@ short centred rule.
 
 import unicodedata
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -54,7 +54,8 @@ def clock_date(instant: datetime) -> str:
 
 
 def points(value: float) -> str:
-    """Points with a decimal comma and no trailing zeros: "95,5", "90", "87,25"."""
+    """Points with a decimal comma and no trailing zeros: "95,5", "90", "87,25"; never raises
+    (a float too large for a score keeps all its digits, one that is not a number is "—")."""
     return _decimal_comma(Decimal(str(value)), "0.01")
 
 
@@ -86,7 +87,10 @@ def _local(instant: datetime) -> datetime:
 
 
 def _decimal_comma(value: Decimal, step: str) -> str:
-    text = f"{value.quantize(Decimal(step), ROUND_HALF_UP) + 0:f}"
+    if not value.is_finite():
+        return "—"
+    with localcontext(prec=400):  # quantize() fails past the default 28 digits; a float has 309
+        text = f"{value.quantize(Decimal(step), ROUND_HALF_UP) + 0:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",")

@@ -20,9 +20,10 @@ def check_registration(collective: str, counts: dict[str, str]) -> tuple[dict, l
     individuals = {}
     for title in INDIVIDUAL_TITLES:
         raw = (counts.get(title) or "0").strip()
-        if not raw.isdigit() or int(raw) > MAX_PEOPLE:
+        # ASCII digits only: "²".isdigit() is true, yet int("²") fails; a long text is cut.
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) > MAX_PEOPLE:
             errors.append(
-                f"Số cá nhân đăng ký “{title}”: phải là số nguyên từ 0 (đang là “{raw}”)."
+                f"Số cá nhân đăng ký “{title}”: phải là số nguyên từ 0 (đang là “{raw[:20]}”)."
             )
             continue
         individuals[title] = int(raw)

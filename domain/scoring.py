@@ -3,7 +3,9 @@ score, item by item, and the order of the bloc. Pure: no database, no clock.
 
 Rules (docs/scoring.md):
 - an item's final points are the verified points when the bloc verified it, else the self
-  points (provisional), else 0; a criterion or bonus item is held within [0, its maximum];
+  points (provisional), else 0; every stored value is held within the item's range: [0, its
+  maximum], or [0, points × most occurrences] for a penalty item (a value that is not a
+  number counts as not entered), and the line's reason says so;
 - a group counts at most its maximum, the bonus at most the sheet's cap, penalties uncapped;
 - total = groups + bonus - penalties;
 - ranking: higher total first, then fewer penalty points; units equal on both share a rank
@@ -82,10 +84,27 @@ class Ranked:
     split_by_penalty: tuple[str, ...] = ()  # units with the same total, placed by penalties
 
 
-def _within(value: float, item: SheetItem) -> float:
-    if item.kind == "penalty":
-        return max(value, 0.0)
-    return min(max(value, 0.0), item.max_points)
+def _held(value: float | None, item: SheetItem, what: str) -> tuple[float | None, str | None]:
+    """A stored value within the item's range, and a note when it had to be changed: values
+    written before the checks of `domain.self_score`, or by hand, must not break the year-end."""
+    if value is None:
+        return None, None
+    if value != value:  # NaN
+        return None, f"{what} đã lưu không phải là số, không tính"
+    upper = item.points * item.max_occurrences if item.kind == "penalty" else item.max_points
+    held = min(max(value, 0.0), upper)
+    if held == value:
+        return value, None
+    return held, (
+        f"{what} đã lưu ({_shown(value)}) ngoài khoảng 0–{_shown(upper)} của mục, "
+        f"tính là {_shown(held)}"
+    )
+
+
+def _shown(value: float) -> str:
+    if abs(value) == float("inf"):
+        return "vô hạn" if value > 0 else "âm vô hạn"
+    return f"{value:.6g}".replace(".", ",")
 
 
 def _sum(sheet: Sheet, points: dict[str, float]) -> tuple[dict[str, float], float, float]:
@@ -105,17 +124,19 @@ def score_unit(
     verified_points: dict[str, float],
     reasons: dict[str, str] | None = None,
 ) -> UnitScore:
-    """A unit's score. Points are per item code; penalty items hold points off (not counts)."""
+    """A unit's score. Points are per item code; penalty items hold points off (not counts).
+    Never raises on stored values: each is held within its item's range (see `_held`)."""
     reasons = reasons or {}
     lines = []
     for item in sheet.items:
-        own, checked = self_points.get(item.code), verified_points.get(item.code)
+        own, own_note = _held(self_points.get(item.code), item, "điểm tự chấm")
+        checked, checked_note = _held(verified_points.get(item.code), item, "điểm thẩm định")
         chosen = checked if checked is not None else own if own is not None else 0.0
-        lines.append(Line(item, own, checked, _within(chosen, item), reasons.get(item.code)))
+        notes = [n for n in (reasons.get(item.code), own_note, checked_note) if n]
+        lines.append(Line(item, own, checked, chosen, "; ".join(notes) or None))
     groups, bonus, penalty = _sum(sheet, {line.item.code: line.final for line in lines})
     own_groups, own_bonus, own_penalty = _sum(
-        sheet,
-        {line.item.code: _within(line.self_points or 0.0, line.item) for line in lines},
+        sheet, {line.item.code: line.self_points or 0.0 for line in lines}
     )
     return UnitScore(
         unit=unit,

@@ -1,12 +1,17 @@
 """Checking a unit's self-score (tự chấm điểm) against the year's score sheet.
 
-Whatever the channel (the Excel template or the web form), entries arrive as raw values per
-item code, each with the place it came from ("ô D12", "tiêu chí I.1"), and leave as points,
-or as errors in Vietnamese that name that place.
+Whatever the channel (the Excel template, the web form, the secretariat's verification),
+entries arrive as raw values per item code, each with the place it came from ("ô D12",
+"tiêu chí I.1"), and leave as points within the item's range, or as errors in Vietnamese
+that name that place. This is where every number a person types for the score is read.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
+
+MAX_OCCURRENCES = 100  # occurrences of one penalty item, unless the plan sets its own maximum
+_LONGEST = 32  # characters of a typed number; a float's repr() is at most 24
+_SHOWN = 20  # characters of a refused value quoted back
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,7 @@ class SheetItem:
     kind: str  # criterion | bonus | penalty
     max_points: float | None  # criterion and bonus
     points: float | None  # penalty: points off per occurrence
+    max_occurrences: int = MAX_OCCURRENCES  # penalty: the most occurrences that can be entered
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,8 @@ class Entry:
 def check_self_score(
     items: list[SheetItem], entries: dict[str, Entry], step: float
 ) -> tuple[dict, list[str]]:
-    """{"scores": {code: points}, "occurrences": {code: n}} and every problem found.
+    """{"scores": {code: points}, "occurrences": {code: n}} and every problem found. Accepted
+    points lie within [0, the item's maximum] on the step; occurrences within [0, its maximum].
 
     Criteria must all be scored; bonus and penalty entries may stay empty (0)."""
     scores: dict[str, float] = {}
@@ -49,53 +56,86 @@ def check_self_score(
             if item.kind == "criterion":
                 errors.append(f"{entry.where} ({label}): chưa nhập điểm.")
             continue
-        value = _number(entry.raw)
-        if value is None:
-            errors.append(f"{entry.where} ({label}): “{entry.raw}” không phải là số.")
+        try:
+            value = parse_number(entry.raw)
+        except ValueError as error:
+            errors.append(f"{entry.where} ({label}): {error}.")
             continue
-        if item.kind == "penalty":
-            if value < 0 or value != value.to_integral_value():
-                errors.append(
-                    f"{entry.where} ({label}): số lần phải là số nguyên không âm (đang là {_show(value)})."
-                )
-                continue
+        problem = (
+            _occurrences_problem(value, item)
+            if item.kind == "penalty"
+            else _points_problem(value, item, step)
+        )
+        if problem:
+            errors.append(f"{entry.where} ({label}): {problem}.")
+        elif item.kind == "penalty":
             occurrences[item.code] = int(value)
-            continue
-        if value < 0:
-            errors.append(f"{entry.where} ({label}): điểm không được âm (đang là {_show(value)}).")
-        elif value > Decimal(str(item.max_points)):
-            errors.append(
-                f"{entry.where} ({label}): {_show(value)} điểm vượt điểm tối đa {_show(Decimal(str(item.max_points)))}."
-            )
-        elif value % Decimal(str(step)):
-            errors.append(
-                f"{entry.where} ({label}): điểm phải chấm theo bước {_show(Decimal(str(step)))} (đang là {_show(value)})."
-            )
         else:
             scores[item.code] = float(value)
     known = {item.code for item in items}
     errors += [
-        f"{entry.where}: mã “{code}” không có trong bảng điểm năm nay."
+        f"{entry.where}: mã “{_quote(code)}” không có trong bảng điểm năm nay."
         for code, entry in entries.items()
         if code not in known
     ]
     return {"scores": scores, "occurrences": occurrences}, errors
 
 
-def _number(raw: object) -> Decimal | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int | float):
-        return Decimal(str(raw))
-    text = str(raw).strip().replace(",", ".")  # "95,5" is how a Vietnamese user writes 95.5
+def parse_number(raw: object) -> Decimal:
+    """The finite number a cell held or a person typed ("95,5" is how a Vietnamese user writes
+    95.5; "-0" is 0); ValueError saying, in Vietnamese, why `raw` is not one."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10**_LONGEST:
+        raise ValueError("số quá lớn")  # and str() of it may refuse (Python's 4300-digit limit)
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal | str):
+        raise ValueError(f"“{_quote(raw)}” không phải là số")
+    text = str(raw).strip().replace(",", ".")
+    if len(text) > _LONGEST:
+        raise ValueError(f"“{_quote(raw)}” không phải là số (quá dài)")
     try:
-        value = Decimal(text)
+        value = Decimal(text) if text.isascii() else None  # Decimal() reads "١٢" as 12
     except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+        value = None
+    if value is None or not value.is_finite():
+        raise ValueError(f"“{_quote(raw)}” không phải là số")
+    return value if value else Decimal(0)
+
+
+def _points_problem(value: Decimal, item: SheetItem, step: float) -> str | None:
+    maximum, step_ = Decimal(str(item.max_points)), Decimal(str(step))
+    if value < 0:
+        return f"điểm không được âm (đang là {_show(value)})"
+    if value > maximum:
+        return f"{_show(value)} điểm vượt điểm tối đa {_show(maximum)}"
+    with localcontext(prec=1000):  # exact for any stored maximum and step, so % cannot fail
+        off_step = value % step_
+    if off_step:
+        return f"điểm phải chấm theo bước {_show(step_)} (đang là {_show(value)})"
+    return None
+
+
+def _occurrences_problem(value: Decimal, item: SheetItem) -> str | None:
+    if value < 0 or value != value.to_integral_value():
+        return f"số lần phải là số nguyên không âm (đang là {_show(value)})"
+    if value > item.max_occurrences:
+        return (
+            f"số lần vượt mức tối đa {item.max_occurrences} lần của bảng điểm "
+            f"(đang là {_show(value)})"
+        )
+    return None
 
 
 def _show(value: Decimal) -> str:
-    """A score as Vietnamese users write it: decimal comma, no trailing zeros ("95,5")."""
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",")
+    """A score as Vietnamese users write it: decimal comma, no trailing zeros ("95,5"); a
+    number far from any score in short scientific form ("1e+50", "1e-1000000")."""
+    if value and not -12 <= value.adjusted() <= 12:  # normalize() could overflow, f"" print it all
+        sign, digits, _ = value.as_tuple()
+        shown = "".join(map(str, digits)).rstrip("0")[:6]
+        mantissa = shown[0] + ("," + shown[1:] if len(shown) > 1 else "")
+        return f"{'-' if sign else ''}{mantissa}e{value.adjusted():+d}"
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def _quote(raw: object) -> str:
+    """A refused value, short and on one line."""
+    text = " ".join(str(raw)[: _SHOWN * 4].split())
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"

@@ -6,6 +6,7 @@ returns every problem at once, each with the path of the field it is about.
 """
 
 import datetime as dt
+import math
 import re
 from enum import StrEnum
 from fractions import Fraction
@@ -14,25 +15,63 @@ from typing import Annotated, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from domain.self_score import MAX_OCCURRENCES
+
 Path = tuple[str | int, ...]
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
+MAX_POINTS = 10_000  # any maximum on the score sheet; a real sheet has 100
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: in a name they
+# would break a calendar feed's or an email header's lines, or forge new ones.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SHARE = re.compile(r"\s*\d{1,9}\s*/\s*[1-9]\d{0,8}\s*|\s*\d{0,9}\.?\d{1,9}\s*")  # "2/3", "0.5"
+
+
+def quoted(value: object) -> str:
+    """A value as an error message quotes it: short, on one line, never a whole list or mapping."""
+    if isinstance(value, dict):
+        return "một nhóm trường"
+    if isinstance(value, list | tuple):
+        return "một danh sách" if value else "[]"
+    text = repr(value[:60] if isinstance(value, str) else value)  # repr() of all of it costs
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _refusing(control: re.Pattern) -> AfterValidator:
+    def check(value: str) -> str:
+        found = control.search(value)
+        if found:
+            raise ValueError(
+                f"không được chứa ký tự điều khiển hay ngắt dòng (U+{ord(found.group()):04X} ở "
+                f"ký tự thứ {found.start() + 1})"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, Field(max_length=1000), _refusing(_CONTROL)]  # names, titles: one line
+Prose = Annotated[str, Field(max_length=5000), _refusing(_CONTROL_BUT_NEWLINE)]
+Points = Annotated[float, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False)]
 
 
 def _email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValueError(f"địa chỉ email không hợp lệ: {value!r} ({error})") from None
+    except EmailNotValidError:  # its reason is in English: say what to check instead
+        raise ValueError(
+            f"địa chỉ email không hợp lệ: {quoted(value)} (kiểm tra dấu @ và tên miền)"
+        ) from None
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 
 
 def _clock(value: object) -> object:
     # YAML reads an unquoted 14:00 as the integer 840 (sexagesimal): insist on a quoted "HH:MM".
     if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
         raise ValueError(
-            f'giờ phải viết trong ngoặc kép dạng "HH:MM", ví dụ "14:00" (đang là {value!r})'
+            f'giờ phải viết trong ngoặc kép dạng "HH:MM", ví dụ "14:00" (đang là {quoted(value)})'
         )
     return value
 
@@ -42,13 +81,13 @@ ClockTime = Annotated[dt.time, BeforeValidator(_clock)]
 
 def _share(value: object) -> object:
     # A share of the members: 0.5, or an exact fraction such as "2/3" (0.6667 of 9 is not 6).
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         return Fraction(str(value))
-    if isinstance(value, str) and not re.fullmatch(r"\s*\d+\s*/\s*\d+\s*|\s*\d*\.?\d+\s*", value):
+    if isinstance(value, float) or (isinstance(value, str) and not _SHARE.fullmatch(value)):
         raise ValueError(
-            f'tỉ lệ phải là số thập phân (0.5) hoặc phân số ("2/3"), đang là {value!r}'
+            f'tỉ lệ phải là số thập phân (0.5) hoặc phân số ("2/3"), đang là {quoted(value)}'
         )
-    return value
+    return re.sub(r"\s", "", value) if isinstance(value, str) else value
 
 
 Share = Annotated[Fraction, BeforeValidator(_share), Field(gt=0, le=1)]
@@ -74,20 +113,20 @@ class DeadlineKind(StrEnum):
 
 class Bloc(Strict):
     code: Code
-    name: str
-    province: str
+    name: Name
+    province: Name
 
 
 class Source(Strict):
-    title: str
-    number: str | None = None
-    file: str | None = None
+    title: Name
+    number: Name | None = None
+    file: Name | None = None
 
 
 class Person(Strict):
-    name: str
-    title: str | None = None
-    phone: str | None = None
+    name: Name
+    title: Name | None = None
+    phone: Name | None = None
     emails: list[Email] = Field(min_length=1)
 
 
@@ -102,22 +141,22 @@ class UnitContacts(Strict):
 
 class Unit(Strict):
     code: Code
-    name: str
-    short_name: str | None = None
+    name: Name
+    short_name: Name | None = None
     contacts: UnitContacts
 
 
 class Anniversary(Strict):
     date: dt.date
-    name: str
+    name: Name
 
 
 class Round(Strict):
     code: Code
-    name: str
+    name: Name
     start: dt.date
     end: dt.date
-    theme: str | None = None
+    theme: Prose | None = None
     anniversaries: list[Anniversary] = []
 
 
@@ -128,7 +167,7 @@ class ReminderPolicy(Strict):
     on_day: bool = True
     after_first: Annotated[int, Field(ge=1, le=30)] = 1
     after_every: Annotated[int, Field(ge=1, le=30)] = 3
-    escalate_from: Annotated[int, Field(ge=1)] = 2
+    escalate_from: Annotated[int, Field(ge=1, le=30)] = 2
     max_overdue: Annotated[int, Field(ge=0, le=30)] = 5
 
 
@@ -136,59 +175,60 @@ class Deadline(Strict):
     code: Code
     kind: DeadlineKind
     round: Code
-    title: str
-    wording: str
+    title: Name
+    wording: Name
     date: dt.date
     owed_by: Literal["all"] | list[Code] = "all"
     recipient: Literal["head"] | Code = "head"
-    documents: list[str] = Field(min_length=1)
+    documents: list[Name] = Field(min_length=1)
     reminders: ReminderPolicy | None = None
 
 
 class Meeting(Strict):
     code: Code
-    title: str
+    title: Name
     round: Code | None = None
-    wording: str | None = None
+    wording: Name | None = None
     date: dt.date | None = None
     start: ClockTime | None = None
     end: ClockTime | None = None
     before: dt.date | None = None  # "trước ngày D": held on a day before D
     after: dt.date | None = None  # "sau ngày D": held on a day after D
-    location: str | None = None
+    location: Name | None = None
     host: Literal["head"] | Code = "head"
 
 
 class Criterion(Strict):
     code: Code
-    name: str
-    max: Annotated[float, Field(gt=0)]
+    name: Name
+    max: Points
 
 
 class ScoreGroup(Strict):
     code: Code
-    name: str
-    max: Annotated[float, Field(gt=0)]
+    name: Name
+    max: Points
     criteria: list[Criterion] = Field(min_length=1)
 
 
 class BonusItem(Strict):
     code: Code
-    name: str
-    max: Annotated[float, Field(gt=0)]
+    name: Name
+    max: Points
 
 
 class PenaltyItem(Strict):
     code: Code
-    name: str
-    points: Annotated[float, Field(gt=0)]
+    name: Name
+    points: Points
     disciplinary: bool = False  # a disciplined officer: disqualifies where `disciplined` applies
 
 
 class ScoreSheet(Strict):
-    total: Annotated[float, Field(gt=0)]
-    step: Annotated[float, Field(gt=0)] = 0.5
-    bonus_cap: Annotated[float, Field(ge=0)] = 10
+    total: Points
+    step: Annotated[float, Field(ge=0.01, le=MAX_POINTS, allow_inf_nan=False)] = 0.5
+    bonus_cap: Annotated[float, Field(ge=0, le=MAX_POINTS, allow_inf_nan=False)] = 10
+    max_occurrences: Annotated[int, Field(ge=1, le=1000)] = MAX_OCCURRENCES  # per penalty item
     evidence_required: bool = True
     groups: list[ScoreGroup] = Field(min_length=1)
     bonus: list[BonusItem] = []
@@ -197,10 +237,10 @@ class ScoreSheet(Strict):
 
 class Commendation(Strict):
     code: Code
-    title: str
-    quota: Annotated[int, Field(ge=0)]
-    candidates_from_top: Annotated[int, Field(ge=1)] | None = None
-    min_score: Annotated[float, Field(ge=0)] | None = None
+    title: Name
+    quota: Annotated[int, Field(ge=0, le=1000)]
+    candidates_from_top: Annotated[int, Field(ge=1, le=1000)] | None = None
+    min_score: Annotated[float, Field(ge=0, le=MAX_POINTS, allow_inf_nan=False)] | None = None
     vote_share: Share = Fraction(1, 2)
     disqualified_if: list[Literal["no_registration", "disciplined"]] = []
 
@@ -219,7 +259,7 @@ class Election(Strict):
 class ReportTo(Strict):
     """Where the year's result report goes (e.g. Ban Thi đua - Khen thưởng tỉnh)."""
 
-    name: str
+    name: Name
     emails: list[Email] = Field(min_length=1)
 
 
@@ -234,7 +274,7 @@ class Calendar(Strict):
 class PlanDocument(Strict):
     format: Literal[1]
     year: Annotated[int, Field(ge=2000, le=2100)]
-    title: str
+    title: Name
     bloc: Bloc
     source: Source
     timezone: Literal["Asia/Ho_Chi_Minh"] = "Asia/Ho_Chi_Minh"

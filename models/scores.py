@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from domain.scoring import Sheet
-from domain.self_score import SheetItem
+from domain.self_score import MAX_OCCURRENCES, SheetItem
 from models.tables import Score, ScoreGroup, ScoreItem, ScoreSheet, YearPlan
 
 
@@ -36,8 +36,10 @@ def sheet_view(session: Session, *, plan: YearPlan) -> SheetView:
         select(ScoreItem).where(ScoreItem.sheet_id == sheet.id).order_by(ScoreItem.position)
     ).all()
 
+    most = plan.document.get("score_sheet", {}).get("max_occurrences", MAX_OCCURRENCES)
+
     def item(row: ScoreItem) -> SheetItem:
-        return SheetItem(row.code, row.name, row.kind, row.max_points, row.points)
+        return SheetItem(row.code, row.name, row.kind, row.max_points, row.points, most)
 
     return SheetView(
         sheet=sheet,
