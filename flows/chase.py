@@ -91,8 +91,13 @@ def mail_run(
                 for d in drafts
             ]
     if not dry_run:
-        report = asyncio.run(send_outbox(engine, settings, password=smtp_password(settings)))
+        sending = send_outbox(
+            engine, settings, password=smtp_password(settings), wait_for_leases=True
+        )
+        report = asyncio.run(sending)
         log.info("đã gửi %d, hẹn gửi lại %d, lỗi %d", report.sent, report.retried, report.failed)
+        if report.stopped:
+            log.warning("%s (%d thư chưa gửi vẫn chờ)", report.stopped, report.held)
     return rows
 
 

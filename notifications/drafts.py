@@ -43,6 +43,7 @@ class PlanState:
     links: dict[int, UnitLinks]
     sent_reminders: set[str] = field(default_factory=set)  # outbox keys without the recipient
     failures: list[dict] = field(default_factory=list)  # emails that could not be delivered
+    waiting: list[dict] = field(default_factory=list)  # emails to retry: count per last error
 
     def submitted(self, deadline: Deadline, unit: Unit, as_of: datetime) -> bool:
         state = submission_state(
@@ -227,12 +228,12 @@ def round_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
 
 def digest_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
     """One digest a working day to the secretariat: units × deadlines in progress, and the
-    emails that could not be delivered. Nothing on a quiet day."""
+    emails that could not be delivered or wait to be retried. Nothing on a quiet day."""
     today = local_day(as_of)
     if not state.calendar.is_office_time(as_of):
         return []
     columns = [d for d in state.deadlines if _in_progress(state, d, today, as_of)]
-    if not columns and not state.failures:
+    if not columns and not state.failures and not state.waiting:
         return []
     rows = []
     for unit in state.units:
@@ -254,6 +255,7 @@ def digest_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
         "columns": [d.code for d in columns],
         "rows": rows,
         "failures": state.failures,
+        "waiting": state.waiting,
     }
     message = render("digest", context)
     return [

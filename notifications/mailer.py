@@ -1,15 +1,20 @@
 """Sending the outbox: the one module that talks SMTP (aiosmtplib), or writes `.eml` files.
 
-Delivery is at-least-once with a window of one message: a row is marked sent right after the
-server accepts it. 4xx replies and connection failures are retried with backoff; 5xx replies
-are permanent and recorded on the row.
+Delivery is at-least-once with a window of one message per connection: a row is marked sent
+right after the server accepts it, so a crash can repeat only the messages then in flight.
+4xx replies and connection failures are retried with backoff; 5xx replies are permanent and
+recorded on the row. A run holds its rows under a lease it renews while it lives, and stops
+after a few consecutive connection failures or timeouts (the server is down or silent),
+leaving the rest pending with the reason for the next run.
 """
 
 import asyncio
 import functools
+import logging
 import ssl
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -17,11 +22,11 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 import anyio
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from domain.dates import TZ
 from domain.uploads import KINDS
@@ -29,51 +34,10 @@ from models import filestore
 from models.db import session_scope
 from models.tables import OutboxMessage
 from notifications import outbox
+from notifications.smtp_url import SmtpTarget, parse_smtp_url
 from thidua.settings import Settings
 
-
-class SmtpUrlError(ValueError):
-    """THIDUA_SMTP_URL cannot be understood."""
-
-
-@dataclass(frozen=True)
-class SmtpTarget:
-    hostname: str
-    port: int
-    use_tls: bool = False  # smtps:// — TLS from the first byte (port 465)
-    start_tls: bool = False  # smtp+starttls:// — upgrade, and refuse a server that cannot
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 30.0
-    cafile: str | None = None
-
-
-def parse_smtp_url(
-    url: str, *, username: str | None = None, password: str | None = None
-) -> SmtpTarget:
-    """`smtp://host:25`, `smtp+starttls://user@host:587`, `smtps://host:465` (`?timeout=30&cafile=…`)."""
-    parts = urlsplit(url)
-    modes = {
-        "smtp": (False, False, 25),
-        "smtp+starttls": (False, True, 587),
-        "smtps": (True, False, 465),
-    }
-    if parts.scheme not in modes or not parts.hostname:
-        raise SmtpUrlError(
-            f"THIDUA_SMTP_URL phải có dạng smtp://, smtp+starttls:// hoặc smtps://máy:cổng (đang là {url!r})"
-        )
-    use_tls, start_tls, default_port = modes[parts.scheme]
-    query = parse_qs(parts.query)
-    return SmtpTarget(
-        hostname=parts.hostname,
-        port=parts.port or default_port,
-        use_tls=use_tls,
-        start_tls=start_tls,
-        username=username or (unquote(parts.username) if parts.username else None),
-        password=password or (unquote(parts.password) if parts.password else None),
-        timeout=float(query.get("timeout", ["30"])[0]),
-        cafile=query.get("cafile", [None])[0],
-    )
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -179,7 +143,7 @@ class SmtpTransport(Transport):
     async def _connect(self) -> None:
         if self._client is None or not self._client.is_connected:
             self._client = self._new_client()
-            await self._client.connect()
+            await self._client.connect(timeout=self.target.connect_timeout)
 
     async def send(self, message: Outgoing) -> None:
         await self._connect()
@@ -214,6 +178,39 @@ class SendReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    held: int = 0  # left pending, due but untried, because the run stopped early
+    stopped: str | None = None  # why the run stopped early
+
+
+BREAKER_LIMIT = 3  # consecutive connection failures or timeouts that stop a run
+
+
+@dataclass
+class CircuitBreaker:
+    """Counts consecutive connection failures and timeouts; any reply from the server resets
+    the count. Open at `limit`: every further message would only wait for its timeout."""
+
+    limit: int = BREAKER_LIMIT
+    failures: int = 0
+    last_error: str = ""
+
+    def record(self, error: Exception | None) -> None:
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            self.failures += 1
+            self.last_error = classify(error)[1]
+        elif error is None or isinstance(error, aiosmtplib.SMTPException):
+            self.failures = 0
+
+    @property
+    def open(self) -> bool:
+        return self.failures >= self.limit
+
+    def reason(self) -> str:
+        return (
+            f"Tạm dừng gửi: máy chủ SMTP không kết nối được hoặc không trả lời "
+            f"{self.failures} lần liên tiếp (lỗi cuối: {self.last_error}); "
+            "thư sẽ được gửi lại ở lượt gửi sau"
+        )
 
 
 async def drain(
@@ -225,48 +222,120 @@ async def drain(
     files: Path | None = None,
     now=lambda: datetime.now(UTC),
     batch: int = 200,
+    lease: timedelta = outbox.LEASE,
+    wait_for_leases: bool = False,
 ) -> SendReport:
     """Send every sendable outbox row, one worker per transport (bounded concurrency);
-    attachments are read from the file store `files`."""
+    attachments are read from the file store `files`. With `wait_for_leases`, rows other runs
+    hold are waited for once, at most one `lease`: those of a run that died go out with this
+    one (without it, the next run after their lease ends sends them)."""
     report = SendReport()
+    claims = outbox.Claims(lease)
+    breaker = CircuitBreaker()
 
     def take() -> list[OutboxMessage]:
         with session_scope(engine) as session:
-            return outbox.claim(session, as_of=now(), limit=batch)
+            return outbox.claim(session, as_of=now(), limit=batch, lease=lease)
 
-    def record(row: OutboxMessage, error: Exception | None) -> None:
+    def renew(asked: dict[int, int]) -> set[int]:
+        with engine.begin() as connection:
+            return outbox.renew(connection, asked, as_of=now(), lease=lease)
+
+    def lease_end() -> datetime | None:
+        with session_scope(engine) as session:
+            return outbox.lease_end(session)
+
+    def hold_back(reason: str) -> int:
+        with engine.begin() as connection:
+            return outbox.hold_back(connection, dict(claims.rows), reason, as_of=now())
+
+    def record(row: OutboxMessage, error: Exception | None) -> str | None:
+        """Which count of the report the row adds to (None: another run has it now)."""
         with engine.begin() as connection:  # its own short transaction, right after the send
             if error is None:
                 outbox.mark_sent(connection, row.id, at=now())
-                report.sent += 1
-                return
+                return "sent"
             permanent, text = classify(error)
-            outbox.mark_failed(connection, row, text, permanent=permanent, at=now())
-            if permanent or row.attempts >= outbox.MAX_ATTEMPTS:
-                report.failed += 1
-            else:
-                report.retried += 1
+            if not outbox.mark_failed(connection, row, text, permanent=permanent, at=now()):
+                return None
+            return "failed" if permanent or row.attempts >= outbox.MAX_ATTEMPTS else "retried"
+
+    async def in_thread(step, *args):  # a bookkeeping step, retried if its connection drops
+        return await anyio.to_thread.run_sync(outbox.retrying, functools.partial(step, *args))
+
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 4)
+            asked, since = dict(claims.rows), time.monotonic()
+            if not asked:
+                continue
+            try:
+                kept = await anyio.to_thread.run_sync(renew, asked)
+            except (OperationalError, InterfaceError) as error:  # the next beat tries again
+                log.warning("outbox: lease not renewed: %s", error)
+                continue
+            claims.renewed(asked, kept, since)
 
     async def worker(transport: Transport, queue: asyncio.Queue) -> None:
-        while not queue.empty():
+        while not queue.empty() and not breaker.open:
             row = queue.get_nowait()
+            if not claims.holds(row.id):
+                continue  # another run took it over, or the lease could not be renewed
+            error = None
             try:
                 await transport.send(
                     build_email(row, sender=sender, reply_to=reply_to, files=files)
                 )
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as failure:
                 await transport.close()  # a fresh connection for the next message
-                await anyio.to_thread.run_sync(record, row, error)
-                continue
-            await anyio.to_thread.run_sync(record, row, None)
+                error = failure
+            breaker.record(error)
+            outcome = await in_thread(record, row, error)
+            claims.rows.pop(row.id, None)
+            if outcome:
+                setattr(report, outcome, getattr(report, outcome) + 1)
 
+    async def send(rows: list[OutboxMessage]) -> None:
+        queue: asyncio.Queue = asyncio.Queue()
+        for row in rows:
+            queue.put_nowait(row)
+        workers = [asyncio.create_task(worker(transport, queue)) for transport in transports]
+        try:
+            await asyncio.gather(*workers)
+        finally:  # a failed worker stops the others: their rows wait for the lease to end
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def wait_for_other_runs() -> bool:
+        end = await in_thread(lease_end)
+        if end is None:
+            return False
+        pause = min((end - now()).total_seconds(), lease.total_seconds())
+        await asyncio.sleep(max(pause, 0) + 0.05)
+        return True
+
+    beating = asyncio.create_task(heartbeat())
     try:
-        while rows := await anyio.to_thread.run_sync(take):
-            queue: asyncio.Queue = asyncio.Queue()
-            for row in rows:
-                queue.put_nowait(row)
-            await asyncio.gather(*(worker(transport, queue) for transport in transports))
+        waited = False
+        while not breaker.open:
+            since = time.monotonic()
+            rows = await in_thread(take)
+            if not rows:
+                if waited or not wait_for_leases or not await wait_for_other_runs():
+                    break
+                waited = True
+                continue
+            claims.hold(rows, since)
+            await send(rows)
+            if claims.rows and not breaker.open:
+                break  # the lease could not be renewed: what is left lapses to the next run
+        if breaker.open:
+            report.stopped = breaker.reason()
+            report.held = await in_thread(hold_back, report.stopped)
     finally:
+        beating.cancel()
+        await asyncio.wait([beating])
         for transport in transports:
             await transport.close()
     return report
@@ -284,8 +353,14 @@ def transports_for(settings: Settings, *, password: str | None = None) -> list[T
 
 
 async def send_outbox(
-    engine: Engine, settings: Settings, *, password: str | None = None
+    engine: Engine,
+    settings: Settings,
+    *,
+    password: str | None = None,
+    wait_for_leases: bool = False,
 ) -> SendReport:
+    """Send the outbox as configured; a scheduled mail run sets `wait_for_leases` (see `drain`),
+    a receipt sent after a submission does not wait."""
     transports = transports_for(settings, password=password)
     return await drain(
         engine,
@@ -293,4 +368,5 @@ async def send_outbox(
         sender=settings.mail_from,
         reply_to=settings.mail_reply_to,
         files=settings.files_dir,
+        wait_for_leases=wait_for_leases,
     )

@@ -2,7 +2,7 @@
 
 from datetime import date, time
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from domain.workdays import vietnam_calendar
 from models import queries
@@ -47,6 +47,17 @@ def plan_state(
         .order_by(OutboxMessage.id.desc())
         .limit(20)
     ).all()
+    waiting = session.exec(  # e.g. held back by a run that found the SMTP server silent
+        select(OutboxMessage.last_error, func.count())
+        .where(
+            OutboxMessage.plan_id == plan.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.last_error.is_not(None),
+        )
+        .group_by(OutboxMessage.last_error)
+        .order_by(func.count().desc(), OutboxMessage.last_error)
+        .limit(5)
+    ).all()
     return PlanState(
         plan_id=plan.id,
         year=plan.year,
@@ -72,4 +83,5 @@ def plan_state(
         failures=[
             {"recipient": m.recipient, "subject": m.subject, "error": m.last_error} for m in failed
         ],
+        waiting=[{"count": count, "error": error} for error, count in waiting],
     )

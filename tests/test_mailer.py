@@ -14,9 +14,10 @@ from models import filestore
 from models.db import session_scope
 from models.tables import OutboxMessage
 from notifications import outbox
-from notifications.mailer import SmtpTransport, drain, parse_smtp_url
+from notifications.mailer import SmtpTransport, drain
 from notifications.outbox import Draft, enqueue
 from notifications.render import Rendered
+from notifications.smtp_url import parse_smtp_url
 from tests.conftest import RecordingHandler, free_port
 
 T0 = datetime(2020, 3, 2, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội

@@ -60,6 +60,7 @@ CONTEXTS = {
         "failures": [
             {"recipient": "x@example.gov.vn", "subject": "Nhắc hạn", "error": "550 no such user"}
         ],
+        "waiting": [{"count": 12, "error": "Tạm dừng gửi: máy chủ SMTP không trả lời"}],
     },
     "ballot_invitation": {
         "polls": [
