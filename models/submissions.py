@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, cast, func
 from sqlmodel import Session, select
 
 from models.tables import AuditEvent, Deadline, Submission, SubmissionFile, Unit
@@ -32,37 +31,31 @@ def record_submission(
     note: str | None = None,
     recorded_by: str | None = None,
 ) -> Submission:
-    """Store the next version for (deadline, unit); with `errors` it is kept as rejected."""
-    for _ in range(3):  # two submissions racing for the same version: the loser takes the next
-        version = 1 + (
-            session.exec(
-                select(func.max(Submission.version)).where(
-                    Submission.deadline_id == deadline.id, Submission.unit_id == unit.id
-                )
-            ).one()
-            or 0
-        )
-        submission = Submission(
-            deadline_id=deadline.id,
-            unit_id=unit.id,
-            version=version,
-            channel=channel,
-            status="rejected" if errors else "accepted",
-            received_at=received_at,
-            data=data or {},
-            errors=list(errors),
-            note=note,
-            recorded_by=recorded_by,
-        )
-        try:
-            with session.begin_nested():
-                session.add(submission)
-                session.flush()
-        except IntegrityError:
-            continue
-        break
-    else:
-        raise RuntimeError("could not allocate a submission version")
+    """Store the next version for (deadline, unit); with `errors` it is kept as rejected.
+    Racing submissions for the same pair wait for each other and get consecutive versions."""
+    _lock_versions(session, deadline_id=deadline.id, unit_id=unit.id)
+    version = 1 + (
+        session.exec(
+            select(func.max(Submission.version)).where(
+                Submission.deadline_id == deadline.id, Submission.unit_id == unit.id
+            )
+        ).one()
+        or 0
+    )
+    submission = Submission(
+        deadline_id=deadline.id,
+        unit_id=unit.id,
+        version=version,
+        channel=channel,
+        status="rejected" if errors else "accepted",
+        received_at=received_at,
+        data=data or {},
+        errors=list(errors),
+        note=note,
+        recorded_by=recorded_by,
+    )
+    session.add(submission)
+    session.flush()
     for file in files:
         session.add(
             SubmissionFile(
@@ -91,6 +84,18 @@ def record_submission(
     )
     session.flush()
     return submission
+
+
+def _lock_versions(session: Session, *, deadline_id: int, unit_id: int) -> None:
+    """Hold the numbering of (deadline, unit)'s versions until the transaction ends, so that the
+    version `record_submission` reads as the next one is still free when it inserts it."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Released at commit or rollback. Nothing else in thidua takes a two-integer advisory
+        # lock, so the key (deadline, unit) names this pair alone.
+        key = cast(deadline_id, Integer), cast(unit_id, Integer)
+        session.exec(select(func.pg_advisory_xact_lock(*key))).one()
+    # SQLite: every write transaction holds the database's write lock from its BEGIN IMMEDIATE
+    # (models.db), so no other writer can number a version meanwhile.
 
 
 def history(
