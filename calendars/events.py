@@ -19,6 +19,7 @@ UID_DOMAIN = "thidua"
 # days before, and 09:00 the day before.
 DEADLINE_ALARMS = (-timedelta(days=6, hours=15), -timedelta(hours=15))
 DEFAULT_MEETING_LENGTH = timedelta(hours=2)
+HOW_TO_SUBMIT = "Đơn vị nộp hồ sơ trên trang nộp hồ sơ riêng, theo đường dẫn trong thư của khối."
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,11 @@ def bloc_events(rows: PlanRows) -> list[EventSpec]:
     return events
 
 
-def unit_events(
-    rows: PlanRows,
-    unit: Unit,
-    states: dict[int, SubmissionState],
-    submit_url: str,
-) -> list[EventSpec]:
-    """A unit's private feed: the deadlines it owes (`states` by deadline id) and the meetings."""
+def unit_events(rows: PlanRows, unit: Unit, states: dict[int, SubmissionState]) -> list[EventSpec]:
+    """A unit's private feed: the deadlines it owes (`states` by deadline id) and the meetings.
+
+    It carries no link that acts for the unit: a feed is read by whoever the calendar is shared
+    with, so it only says where the unit submits."""
     events = []
     for d in rows.deadlines:
         state = states.get(d.id)
@@ -130,8 +129,7 @@ def unit_events(
                 summary=_text(f"[{state.value}] {base.summary}"),
                 start=base.start,
                 end=base.end,
-                description=_text(f"{base.description}\n\nNộp hồ sơ tại: {submit_url}"),
-                url=submit_url,
+                description=_text(f"{base.description}\n\n{HOW_TO_SUBMIT}"),
                 alarms=DEADLINE_ALARMS if state is SubmissionState.PENDING else (),
                 categories=base.categories,
             )

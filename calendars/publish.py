@@ -35,12 +35,7 @@ def unit_feed_key(unit_id: int) -> str:
 
 
 def publish_bloc(
-    session: Session,
-    *,
-    bloc: Bloc,
-    as_of: datetime,
-    links: Links,
-    only_units: set[int] | None = None,
+    session: Session, *, bloc: Bloc, as_of: datetime, only_units: set[int] | None = None
 ) -> list[str]:
     """Rebuild every feed of `bloc` as of `as_of` (or, with `only_units`, just those units'
     private feeds: what a submission changes); returns the keys of the feeds that changed."""
@@ -69,7 +64,6 @@ def publish_bloc(
         receipts = queries.accepted_receipts(session=session, plan=plan)
         if only_units is not None:
             members = [unit for unit in members if unit.id in only_units]
-        urls = links.for_units(session, [unit.id for unit in members])
         for unit in members:
             units[unit.id] = unit
             states = {
@@ -77,7 +71,7 @@ def publish_bloc(
                 for d in rows.deadlines
                 if (d.id, unit.id) in owed
             }
-            unit_specs[unit.id] += unit_events(rows, unit, states, urls[unit.id][0])
+            unit_specs[unit.id] += unit_events(rows, unit, states)
     for unit_id, specs in unit_specs.items():
         unit = units[unit_id]
         meta = FeedMeta(
@@ -92,10 +86,10 @@ def publish_bloc(
     return changed
 
 
-def publish_all(session: Session, *, as_of: datetime, links: Links) -> list[str]:
+def publish_all(session: Session, *, as_of: datetime) -> list[str]:
     changed = []
     for bloc in session.exec(select(Bloc).order_by(Bloc.code)).all():
-        changed += publish_bloc(session, bloc=bloc, as_of=as_of, links=links)
+        changed += publish_bloc(session, bloc=bloc, as_of=as_of)
     return changed
 
 
@@ -213,8 +207,9 @@ def _write_atomic(path: Path, body: bytes) -> None:
 
 def publish_feeds(session: Session, *, settings: Settings, as_of: datetime) -> list[str]:
     """Rebuild all feeds and, when `calendar_dir` is set, write them out as static files."""
-    links = Links(settings.base_url, settings.signing_key())
-    changed = publish_all(session, as_of=as_of, links=links)
+    changed = publish_all(session, as_of=as_of)
     if settings.calendar_dir is not None:
-        write_static(session, settings.calendar_dir, links)
+        write_static(
+            session, settings.calendar_dir, Links(settings.base_url, settings.signing_key())
+        )
     return changed

@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 from models.db import SchemaOutdated, check_schema, make_engine
 from models.tables import Bloc, YearPlan
 from thidua.links import Links
-from thidua.settings import Settings, get_settings
+from thidua.settings import Settings, SettingsError, get_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # holds prefect.yaml, flows/ and plans/
 WORK_POOL = "thidua"
@@ -282,6 +282,7 @@ def _register(supervisor: Supervisor, api_url: str, settings: Settings) -> None:
 
 def _start(supervisor: Supervisor, settings: Settings, urls: Urls, host: str) -> None:
     """Check, then start the portal and Prefect, register, and wait until both answer."""
+    settings.check_admin_login()
     _check_ports([(host, urls.port, "--port"), (PREFECT_HOST, urls.prefect_port, "--prefect-port")])
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -335,7 +336,7 @@ def run(*, host: str, port: int, prefect_port: int) -> int:
         supervisor.watch()
     except StopRequested:
         typer.echo("Đang dừng…")
-    except (ServiceError, SchemaOutdated) as error:
+    except (ServiceError, SchemaOutdated, SettingsError) as error:
         typer.echo(f"Lỗi: {error}", err=True)
         return 1
     except OperationalError as error:
