@@ -17,10 +17,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from documents.score_table import sheet_name
 from domain.scoring import UnitScore, Verified
+from domain.uploads import UnsafeFile, check_workbook
 
 META = "thidua"
 KIND = "tham-dinh"
 HEADER_ROW = 5
+SHEET_ROWS = 1_000  # far more rows than any page has items: bounds reading a forged sheet
 OPEN = Protection(locked=False)
 VALUE, REASON = "E", "F"
 
@@ -90,16 +92,34 @@ class UnreadableSheet(ValueError):
 def read_verification_sheet(
     content: bytes, *, bloc_code: str, year: int, filename: str
 ) -> list[Verified]:
-    """The filled-in lines of a verification sheet, each with the cell it came from."""
+    """The filled-in lines of a verification sheet, each with the cell it came from. The file is
+    checked before openpyxl opens it (zip bomb, XML size), then read as a stream, only the
+    sheet's columns and at most SHEET_ROWS rows a page."""
+    unreadable = UnreadableSheet(f"{filename}: không phải bảng tính Excel (.xlsx) đọc được.")
     try:
-        workbook = load_workbook(io.BytesIO(content), data_only=False)
+        check_workbook(content)
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except UnsafeFile as error:
+        raise UnreadableSheet(f"{filename}: tệp bị từ chối: {error}.") from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise UnreadableSheet(f"{filename}: không phải bảng tính Excel (.xlsx) đọc được.") from None
+        raise unreadable from None
+    try:
+        return _lines(workbook, bloc_code=bloc_code, year=year, filename=filename)
+    except UnreadableSheet:
+        raise
+    except (KeyError, ValueError):  # a forged part openpyxl cannot make sense of
+        raise unreadable from None
+    finally:
+        workbook.close()
+
+
+def _lines(workbook: Workbook, *, bloc_code: str, year: int, filename: str) -> list[Verified]:
     if META not in workbook.sheetnames:
         raise UnreadableSheet(
             f"{filename}: không phải phiếu thẩm định do hệ thống tạo; hãy tải phiếu trên trang quản trị."
         )
-    meta = {row[0]: row[1] for row in workbook[META].iter_rows(values_only=True) if row and row[0]}
+    rows = workbook[META].iter_rows(max_row=SHEET_ROWS, max_col=2, values_only=True)
+    meta = {row[0]: row[1] for row in rows if row and row[0]}
     if meta.get("kind") != KIND:
         raise UnreadableSheet(
             f"{filename}: là mẫu tự chấm điểm của đơn vị, không phải phiếu thẩm định."
@@ -118,18 +138,20 @@ def read_verification_sheet(
         )
     lines = []
     for title, unit in pages.items():
-        sheet = workbook[title]
-        for row in range(HEADER_ROW + 1, sheet.max_row + 1):
-            code, value = sheet[f"A{row}"].value, sheet[f"{VALUE}{row}"]
+        rows = workbook[title].iter_rows(
+            min_row=HEADER_ROW + 1, max_row=HEADER_ROW + SHEET_ROWS, max_col=6
+        )
+        for row, (code_cell, _, _, _, value, reason_cell) in enumerate(rows, start=HEADER_ROW + 1):
+            code = code_cell.value
             if not code or value.value is None or str(value.value).strip() == "":
                 continue  # not verified yet
-            reason = sheet[f"{REASON}{row}"].value
+            reason = reason_cell.value
             lines.append(
                 Verified(
                     unit=unit,
                     code=str(code).strip(),
                     value=value.value,
-                    where=f"{filename}, trang {sheet.title}, ô {VALUE}{row}",
+                    where=f"{filename}, trang {title}, ô {VALUE}{row}",
                     reason=None if reason is None else str(reason),
                     formula=value.data_type == "f",
                 )

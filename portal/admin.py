@@ -26,7 +26,8 @@ from models.db import session_scope
 from models.scores import sheet_view
 from models.tables import Bloc, Deadline, Unit, YearPlan
 from models.year_end import YearEndError, import_verification, unit_scores, verify_score
-from portal.pages import read_form, render_page
+from portal.limits import read_form
+from portal.pages import PlanYear, render_page
 from thidua.intake import take_submission
 from thidua.year_end_documents import verification_sheet
 
@@ -38,7 +39,8 @@ def admin(
     request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
 ) -> str:
     settings = request.app.state.settings
-    if not settings.admin_user or settings.admin_password is None:
+    password = settings.admin_password.get_secret_value() if settings.admin_password else ""
+    if not (settings.admin_user or "").strip() or not password.strip():  # off, never open to all
         raise HTTPException(404)
     expected = (settings.admin_user.encode(), settings.admin_password.get_secret_value().encode())
     if credentials is None or not (
@@ -126,7 +128,11 @@ def overview(request: Request, user: Annotated[str, Depends(admin)]):
 
 
 @router.post("/quan-tri/ghi-nhan/{year}", response_class=HTMLResponse)
-async def record(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+async def record(
+    year: PlanYear,
+    request: Request,
+    user: Annotated[str, Depends(admin)],
+):
     settings = request.app.state.settings
     fields, uploads = await read_form(request, settings.max_upload_bytes)
 
@@ -182,7 +188,7 @@ async def record(year: int, request: Request, user: Annotated[str, Depends(admin
 
 
 @router.post("/quan-tri/tham-dinh/{year}", response_class=HTMLResponse)
-async def verify(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+async def verify(year: PlanYear, request: Request, user: Annotated[str, Depends(admin)]):
     fields, _ = await read_form(request, 0)
 
     def save() -> HTMLResponse:
@@ -214,7 +220,7 @@ async def verify(year: int, request: Request, user: Annotated[str, Depends(admin
 
 
 @router.get("/quan-tri/tham-dinh/{year}/phieu-tham-dinh.xlsx")
-def verification_download(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+def verification_download(year: PlanYear, request: Request, user: Annotated[str, Depends(admin)]):
     with session_scope(request.app.state.engine) as session:
         plan, _ = _active_plan(session, year)
         if plan is None:
@@ -228,8 +234,20 @@ def verification_download(year: int, request: Request, user: Annotated[str, Depe
 
 
 @router.post("/quan-tri/tham-dinh/{year}/tai-len", response_class=HTMLResponse)
-async def verification_upload(year: int, request: Request, user: Annotated[str, Depends(admin)]):
+async def verification_upload(
+    year: PlanYear,
+    request: Request,
+    user: Annotated[str, Depends(admin)],
+):
     limit = request.app.state.settings.max_upload_bytes
+
+    def has_plan() -> bool:
+        with session_scope(request.app.state.engine) as session:
+            return _active_plan(session, year)[0] is not None
+
+    # The credentials (the dependency) and the year are checked before the body is read.
+    if not await to_thread.run_sync(has_plan):
+        raise HTTPException(404)
     _, uploads = await read_form(request, limit)
 
     def save() -> HTMLResponse:

@@ -15,10 +15,38 @@ from models.db import session_scope
 from models.submissions import history
 from models.tables import SubmissionFile
 from notifications.mailer import send_outbox
-from portal.pages import accept_form, locate, read_form, unit_and_plans
+from portal.limits import read_form
+from portal.pages import PlanYear, accept_form, locate, owes, unit_and_plans
 
 router = APIRouter(prefix="/api/v1", tags=["Đơn vị"])
 NOT_FOUND = "Không tìm thấy."
+
+
+class ErrorOut(BaseModel):
+    detail: str  # what is wrong and what to do, in Vietnamese
+
+
+NOT_FOUND_RESPONSE = {"model": ErrorOut, "description": "Đường dẫn không đúng hoặc đã được thay."}
+UNAVAILABLE = {"model": ErrorOut, "description": "Cơ sở dữ liệu tạm thời không truy cập được."}
+FILE = {"type": "string", "format": "binary"}
+COUNT = {"type": "integer", "minimum": 0}
+# The form read by portal.limits.read_form, as the submission page sends it.
+SUBMISSION_FORM = {
+    "type": "object",
+    "properties": {
+        "files": {"type": "array", "items": FILE, "description": "Tệp hồ sơ"},
+        "note": {"type": "string", "description": "Ghi chú"},
+        "collective_title": {"type": "string", "description": "Danh hiệu tập thể đăng ký"},
+        "count_1": {**COUNT, "description": "Số Lao động tiên tiến"},
+        "count_2": {**COUNT, "description": "Số Chiến sĩ thi đua cơ sở"},
+        "count_3": {**COUNT, "description": "Số Chiến sĩ thi đua cấp tỉnh"},
+        "score_file": {**FILE, "description": "Bảng tự chấm điểm (mẫu Excel của đơn vị)"},
+    },
+    "patternProperties": {
+        "^score_.+$": {"type": "string", "description": "Điểm tự chấm của một tiêu chí"},
+        "^evidence_.+$": {"type": "array", "items": FILE, "description": "Tài liệu kiểm chứng"},
+    },
+}
 
 
 class SubmissionOut(BaseModel):
@@ -50,7 +78,12 @@ class UnitOut(BaseModel):
     deadlines: list[DeadlineOut]
 
 
-@router.get("/don-vi/{token}", response_model=UnitOut, summary="Hạn nộp và hồ sơ đã gửi của đơn vị")
+@router.get(
+    "/don-vi/{token}",
+    response_model=UnitOut,
+    summary="Hạn nộp và hồ sơ đã gửi của đơn vị",
+    responses={404: NOT_FOUND_RESPONSE, 503: UNAVAILABLE},
+)
 def unit_status(token: str, request: Request) -> UnitOut:
     now = datetime.now(UTC)
     with session_scope(request.app.state.engine) as session:
@@ -111,12 +144,23 @@ def unit_status(token: str, request: Request) -> UnitOut:
         "Hồ sơ không hợp lệ vẫn được lưu (status = rejected) và trả về 422 kèm `errors`."
     ),
     responses={
-        404: {"description": NOT_FOUND},
+        400: {"model": ErrorOut, "description": "Biểu mẫu hỏng hoặc bị cắt ngang"},
+        404: NOT_FOUND_RESPONSE,
+        413: {"model": ErrorOut, "description": "Quá lớn, quá nhiều tệp hoặc trường"},
+        415: {"model": ErrorOut, "description": "Không phải biểu mẫu"},
         422: {"model": SubmissionOut, "description": "Hồ sơ không hợp lệ"},
+        503: UNAVAILABLE,
+    },
+    openapi_extra={
+        "requestBody": {"content": {"multipart/form-data": {"schema": SUBMISSION_FORM}}}
     },
 )
-async def submit(token: str, year: int, code: str, request: Request, background: BackgroundTasks):
+async def submit(
+    token: str, year: PlanYear, code: str, request: Request, background: BackgroundTasks
+):
     settings = request.app.state.settings
+    if not await owes(request, token, year, code):  # refused before a byte of the body is read
+        raise HTTPException(404, NOT_FOUND)
     fields, uploads = await read_form(request, settings.max_upload_bytes)
 
     def record() -> tuple[int, dict] | None:

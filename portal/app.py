@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import make_engine
-from portal import admin, api, ballots, feeds, pages
+from portal import admin, api, ballots, errors, feeds, headers, limits, pages
 from portal.feed_cache import FeedCache
 from thidua.settings import Settings, get_settings
 
@@ -60,4 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ballots.router)
     app.include_router(api.router)
     app.include_router(admin.router)
+    errors.install(app)
+    app.add_middleware(limits.BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(headers.SecurityHeaders)
     return app

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException
 
 from models import queries
 from models.db import forget_history, session_scope
 from models.year_end import YearEndError, cast_ballot, plan_polls, voted
-from portal.pages import not_found, unit_and_plans, unit_page_response
+from portal.pages import PlanYear, not_found, unit_and_plans, unit_page_response
 
 router = APIRouter(include_in_schema=False)
 SUBMIT_MARKER = "phieu-bau"
@@ -28,7 +29,10 @@ async def read_ballot(request: Request) -> tuple[list[str], dict[str, list[str]]
     when the request is not that form."""
     if not request.headers.get("content-type", "").startswith(FORM_TYPES):
         return None
-    form = await request.form(max_files=0, max_fields=200)
+    try:  # a file part is refused before it is spooled; the body is bounded by portal.limits
+        form = await request.form(max_files=0, max_fields=200)
+    except HTTPException:  # malformed, or a file: not the page's form
+        return None
     try:
         if form.get("gui") != SUBMIT_MARKER:
             return None
@@ -40,7 +44,7 @@ async def read_ballot(request: Request) -> tuple[list[str], dict[str, list[str]]
 
 
 @router.post("/don-vi/{token}/bo-phieu/{year}", response_class=HTMLResponse)
-async def vote(token: str, year: int, request: Request):
+async def vote(token: str, year: PlanYear, request: Request):
     ballot = await read_ballot(request)
     return await to_thread.run_sync(_vote, request, token, year, ballot)
 

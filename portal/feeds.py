@@ -64,7 +64,8 @@ async def private_feed(request: Request) -> Response:
 
 async def bloc_feed(request: Request) -> Response:
     bloc, year = request.path_params["bloc"], request.path_params["year"]
-    feed = request.app.state.feeds.get(bloc_feed_key(bloc, int(year))) if year.isdigit() else None
+    plain = year.isascii() and year.isdigit() and len(year) == 4  # not "²", not 5,000 digits
+    feed = request.app.state.feeds.get(bloc_feed_key(bloc, int(year))) if plain else None
     return feed_response(request, feed, f"{bloc}-{year}.ics")
 
 

@@ -5,13 +5,14 @@ the same 404 page as any unknown address.
 """
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import Path as FastAPIPath
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, select
-from starlette.datastructures import UploadFile
 
 from domain.dates import fmt_day, fmt_instant, last_day
 from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
@@ -25,12 +26,15 @@ from models.scores import SheetView, sheet_view
 from models.submissions import history
 from models.tables import Bloc, Deadline, Membership, Unit, YearPlan
 from notifications.mailer import send_outbox
+from portal.limits import read_form
 from portal.score_workbook import build_template, read_workbook
 from portal.year_end_sections import ballot_sections, score_sections
-from thidua.intake import Upload, take_submission
+from thidua.intake import take_submission
 from thidua.links import Links
 
 router = APIRouter(include_in_schema=False)
+# A year in an address; a larger number would overflow the database's integer (a 500).
+PlanYear = Annotated[int, FastAPIPath(ge=1, le=9999)]
 PAGES = Environment(
     loader=PackageLoader("portal", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",)),
@@ -53,6 +57,7 @@ CHANNELS = {
 
 
 def render_page(name: str, status: int = 200, **context) -> HTMLResponse:
+    """The page template `name`, rendered with `context`, never stored by a cache."""
     headers = {
         "Referrer-Policy": "no-referrer",
         "X-Robots-Tag": "noindex",
@@ -181,7 +186,7 @@ def _sheet_rows(view: SheetView) -> list[dict]:
 
 
 @router.get("/don-vi/{token}/bang-diem/{year}.xlsx")
-def score_template(token: str, year: int, request: Request):
+def score_template(token: str, year: PlanYear, request: Request):
     with session_scope(request.app.state.engine) as session:
         found = unit_and_plans(session, token)
         plan = next((p for p in found[1] if p.year == year), None) if found else None
@@ -218,8 +223,12 @@ def unit_page(token: str, request: Request):
 
 
 @router.post("/don-vi/{token}/nop/{year}/{code}", response_class=HTMLResponse)
-async def submit(token: str, year: int, code: str, request: Request, background: BackgroundTasks):
+async def submit(
+    token: str, year: PlanYear, code: str, request: Request, background: BackgroundTasks
+):
     settings = request.app.state.settings
+    if not await owes(request, token, year, code):  # refused before a byte of the body is read
+        return not_found()
     fields, uploads = await read_form(request, settings.max_upload_bytes)
     response, accepted = await to_thread.run_sync(
         _record, request, token, year, code, fields, uploads
@@ -251,6 +260,16 @@ def locate(session: Session, token: str, year: int, code: str):
     return unit, plans, plan, deadline
 
 
+async def owes(request: Request, token: str, year: int, code: str) -> bool:
+    """Whether the submission address names a deadline its unit owes (see `locate`)."""
+
+    def check() -> bool:
+        with session_scope(request.app.state.engine) as session:
+            return locate(session, token, year, code) is not None
+
+    return await to_thread.run_sync(check)
+
+
 def accept_form(
     session: Session, settings, *, unit, plan, deadline, fields: dict, uploads: dict, channel: str
 ):
@@ -280,20 +299,6 @@ def accept_form(
         errors=errors,
         note=(fields.get("note") or "").strip() or None,
     )
-
-
-async def read_form(request: Request, max_bytes: int) -> tuple[dict, dict[str, list[Upload]]]:
-    """Text fields, and uploads by field (each read up to the size limit plus one byte)."""
-    form = await request.form(max_files=100, max_fields=200)
-    uploads: dict[str, list[Upload]] = {}
-    for field, item in form.multi_items():
-        if isinstance(item, UploadFile) and item.filename:
-            content = await item.read(max_bytes + 1)
-            criterion = field.removeprefix("evidence_") if field.startswith("evidence_") else None
-            uploads.setdefault(field, []).append(Upload(item.filename, content, criterion))
-    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-    await form.close()
-    return fields, uploads
 
 
 def _record(

@@ -13,10 +13,13 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from domain.self_score import Entry, SheetItem
+from domain.uploads import UnsafeFile, check_workbook
 
 SHEET = "Tự chấm điểm"
 META = "thidua"
 FIRST_ROW = 6
+TEMPLATE_ROWS = 1_000  # far more rows than any score sheet has items: bounds a forged sheet
+UNREADABLE = "Tệp bảng điểm không phải bảng tính Excel (.xlsx) đọc được."
 OPEN = Protection(locked=False)
 
 
@@ -102,28 +105,47 @@ def build_template(
 def read_workbook(
     content: bytes, *, bloc_code: str, year: int, unit_code: str
 ) -> tuple[dict[str, Entry], list[str]]:
-    """Entries by item code from a filled template, or the reason it cannot be read."""
+    """Entries by item code from a filled template, or the reason it cannot be read. The file is
+    checked before openpyxl opens it (zip bomb, XML size), then read as a stream, only the
+    template's columns and at most TEMPLATE_ROWS rows."""
     try:
-        workbook = load_workbook(io.BytesIO(content), data_only=False)
+        check_workbook(content)
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except UnsafeFile as error:
+        return {}, [f"Tệp bảng điểm bị từ chối: {error}."]
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return {}, ["Tệp bảng điểm không phải bảng tính Excel (.xlsx) đọc được."]
+        return {}, [UNREADABLE]
+    try:
+        return _entries(workbook, bloc_code=bloc_code, year=year, unit_code=unit_code)
+    except (KeyError, ValueError):  # a forged part openpyxl cannot make sense of
+        return {}, [UNREADABLE]
+    finally:
+        workbook.close()
+
+
+def _entries(
+    workbook: Workbook, *, bloc_code: str, year: int, unit_code: str
+) -> tuple[dict[str, Entry], list[str]]:
     if META not in workbook.sheetnames or SHEET not in workbook.sheetnames:
         return {}, [
             "Tệp bảng điểm không phải mẫu do hệ thống tạo: hãy tải mẫu trên trang này và điền vào đó."
         ]
-    meta = {row[0]: row[1] for row in workbook[META].iter_rows(values_only=True) if row and row[0]}
+    rows = workbook[META].iter_rows(max_row=TEMPLATE_ROWS, max_col=2, values_only=True)
+    meta = {row[0]: row[1] for row in rows if row and row[0]}
     if meta.get("bloc") != bloc_code or str(meta.get("year")) != str(year):
         return {}, [
             f"Tệp bảng điểm là mẫu năm {meta.get('year')}, không phải mẫu năm {year} của khối: hãy tải mẫu mới."
         ]
     if meta.get("unit") != unit_code:
         return {}, ["Tệp bảng điểm là mẫu của đơn vị khác: hãy tải mẫu trên trang của đơn vị mình."]
-    sheet = workbook[SHEET]
     entries = {}
-    for row in range(FIRST_ROW, sheet.max_row + 1):
-        code = sheet[f"A{row}"].value
-        if not code or sheet[f"D{row}"].protection.locked:
-            continue  # headings
-        cell = sheet[f"D{row}"]
+    rows = workbook[SHEET].iter_rows(
+        min_row=FIRST_ROW, max_row=FIRST_ROW + TEMPLATE_ROWS, max_col=4
+    )
+    for row, (code_cell, _, _, cell) in enumerate(rows, start=FIRST_ROW):
+        code = code_cell.value
+        protection = getattr(cell, "protection", None)  # a missing cell has none
+        if not code or protection is None or protection.locked:
+            continue  # headings: no open score cell
         entries[str(code).strip()] = Entry(cell.value, f"Ô D{row}", formula=cell.data_type == "f")
     return entries, []

@@ -2,11 +2,12 @@
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from models.tables import Submission
 from tests.conftest import ADMIN_AUTH as AUTH
-from tests.conftest import PDF
+from tests.conftest import PDF, running
 
 
 @pytest.mark.parametrize("auth", [None, ("vanphong", "sai"), ("khac", AUTH[1])])
@@ -17,6 +18,15 @@ def test_admin_page_refuses_without_the_right_credentials(admin_portal, auth):
 
 def test_admin_page_does_not_exist_when_no_credentials_are_configured(portal):
     assert portal.get("/quan-tri", auth=AUTH).status_code == 404
+
+
+def test_a_blank_admin_password_keeps_the_page_closed_even_if_the_app_is_started_directly(portal):
+    """`thidua serve` refuses a blank password; an app built another way stays closed too."""
+    blank = portal.settings.model_copy(
+        update={"admin_user": AUTH[0], "admin_password": SecretStr("  ")}
+    )
+    with running(blank) as client:
+        assert client.get("/quan-tri", auth=(AUTH[0], "  ")).status_code == 404
 
 
 def test_admin_sees_the_state_and_records_a_paper_submission(admin_portal, db):
@@ -80,3 +90,13 @@ def test_admin_verifies_a_score_with_its_reason_and_sees_the_ranking(admin_porta
 
         (score,) = session.exec(select(Score).where(Score.verified_points.is_not(None))).all()
         assert (score.verified_points, score.verified_by) == (20, "vanphong")
+
+
+def test_admin_addresses_with_an_impossible_year_answer_404_not_500(admin_portal):
+    huge = 10**22  # overflows the database's integer (a 500 before)
+    for method, path in [
+        ("POST", f"/quan-tri/tham-dinh/{huge}"),
+        ("GET", f"/quan-tri/tham-dinh/{huge}/phieu-tham-dinh.xlsx"),
+    ]:
+        response = admin_portal.request(method, path, auth=AUTH, data={"unit": "syt"})
+        assert response.status_code == 404 and "Không tìm thấy" in response.text, path

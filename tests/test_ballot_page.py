@@ -92,6 +92,7 @@ NOT_THE_FORM = {
         "data": {"phieu": ["truong-khoi", "bang-khen"], "poll_truong-khoi": "1"}
     },
     "marker without the polls shown": {"data": {"gui": "phieu-bau"}},
+    "a file part": {"data": SHOWN, "files": {"poll_truong-khoi": ("a.pdf", b"%PDF-")}},
 }
 
 

@@ -50,6 +50,16 @@ def distinct_ballots(ids: dict[str, int], seed: int) -> dict[str, list[int]]:
     return {code: sorted(choice) for code, choice in zip(sorted(ids), choices, strict=True)}
 
 
+def vote_on_the_page(portal, ballots: dict[str, list[int]], seed: int) -> list[str]:
+    """Every unit casts its ballot in the poll `bang-khen` through its page, in a random order;
+    returns that order."""
+    voters = random.Random(seed).sample(sorted(ballots), len(ballots))
+    for code in voters:
+        form = {**FORM, "phieu": "bang-khen", "poll_bang-khen": [str(c) for c in ballots[code]]}
+        assert portal.post(portal.paths[code] + "/bo-phieu/2020", data=form).status_code == 200
+    return voters
+
+
 def every_row(engine) -> dict[str, list[dict]]:
     """What an attacker with read access sees: every row of every table, with the hidden
     columns that follow insertion (SQLite rowid; PostgreSQL ctid and xmin), in physical order."""
@@ -105,10 +115,7 @@ def pairing_attack(rows: dict[str, list[dict]], ballots: dict, ids: dict) -> dic
 def test_no_row_position_id_or_transaction_pairs_a_ballot_with_its_voter(portal, db):
     ids = open_polls(db.engine, ["bang-khen"])
     ballots = distinct_ballots(ids, seed=1)
-    voters = random.Random(2).sample(sorted(ids), len(ids))
-    for code in voters:
-        form = {**FORM, "phieu": "bang-khen", "poll_bang-khen": [str(c) for c in ballots[code]]}
-        assert portal.post(portal.paths[code] + "/bo-phieu/2020", data=form).status_code == 200
+    voters = vote_on_the_page(portal, ballots, seed=2)
 
     rows = every_row(db.engine)
     assert len(rows["ballotreceipt"]) == len(voters)
@@ -159,10 +166,7 @@ def test_the_sqlite_files_keep_no_earlier_state_of_the_ballot_box(portal, db):
     the write-ahead log that held each intermediate state is emptied after the ballot."""
     ids = open_polls(db.engine, ["bang-khen"])
     ballots = distinct_ballots(ids, seed=5)
-    voters = random.Random(6).sample(sorted(ids), len(ids))
-    for code in voters:
-        form = {**FORM, "phieu": "bang-khen", "poll_bang-khen": [str(c) for c in ballots[code]]}
-        assert portal.post(portal.paths[code] + "/bo-phieu/2020", data=form).status_code == 200
+    voters = vote_on_the_page(portal, ballots, seed=6)
     database = Path(db.url.removeprefix("sqlite:///"))
     on_disk = b"".join(
         path.read_bytes() for path in database.parent.glob(database.name + "*") if path.is_file()

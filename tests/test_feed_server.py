@@ -93,6 +93,8 @@ def test_head_gives_the_headers_without_the_body(server):
         "/calendars/bg-vhxh/2021.ics",
         "/calendars/khac/2020.ics",
         "/calendars/bg-vhxh/abc.ics",
+        "/calendars/bg-vhxh/²⁰²⁰.ics",
+        "/calendars/bg-vhxh/" + "9" * 5000 + ".ics",
         "/calendars/private/" + "A" * 43 + ".ics",
     ],
 )

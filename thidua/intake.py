@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from calendars.publish import publish_bloc
-from domain.uploads import KINDS, LABEL, detect_kind, safe_filename
+from domain.uploads import KINDS, LABEL, UnsafeFile, detect_kind, safe_filename
 from models import filestore
 from models.scores import save_self_scores, sheet_view
 from models.submissions import StoredFile, record_submission
@@ -39,7 +39,11 @@ def check_uploads(
         if not upload.content:
             errors.append(f"Tệp “{name}”: tệp rỗng.")
             continue
-        kind = detect_kind(upload.content)
+        try:
+            kind = detect_kind(upload.content)
+        except UnsafeFile as error:
+            errors.append(f"Tệp “{name}”: {error}.")
+            continue
         if kind is None:
             errors.append(f"Tệp “{name}”: nội dung không phải {LABEL}.")
             continue
@@ -62,11 +66,14 @@ def take_submission(
     recorded_by: str | None = None,
 ) -> Submission:
     """Record a submission (rejected when `errors` or a file is refused; its good files are kept
-    anyway), and for an accepted one queue the receipt and refresh the unit's feed."""
+    anyway), and for an accepted one queue the receipt and refresh the unit's feed. The files
+    enter the store when the session's transaction commits, and only then."""
     kept, file_errors = check_uploads(list(uploads), settings.max_upload_bytes)
+    if kept:
+        filestore.recover_abandoned(session, settings.files_dir)
     files = [
         StoredFile(
-            sha256=filestore.store(settings.files_dir, upload.content),
+            sha256=filestore.store_on_commit(session, settings.files_dir, upload.content),
             filename=safe_filename(upload.filename, kind),
             content_type=KINDS[kind],
             size=len(upload.content),
@@ -101,5 +108,5 @@ def take_submission(
         drafts = receipt_drafts(state, unit, deadline, submission, [f.filename for f in files])
         enqueue(session, drafts, domain=settings.mail_domain, as_of=received_at)
         bloc = session.get(Bloc, plan.bloc_id)
-        publish_bloc(session, bloc=bloc, as_of=received_at, links=links, only_units={unit.id})
+        publish_bloc(session, bloc=bloc, as_of=received_at, only_units={unit.id})
     return submission
