@@ -9,7 +9,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from openpyxl import load_workbook
 
-from documents import (
+from documents.model import (
     Letterhead,
     Proposal,
     ScoreLine,
@@ -17,11 +17,10 @@ from documents import (
     UnitResult,
     VoteCount,
     YearEnd,
-    write_minutes,
-    write_report,
-    write_score_table,
 )
+from documents.score_table import write_score_table
 from documents.text import clock_date, percent, place_date, points
+from documents.word import write_minutes, write_report
 
 BLOC = "Khối thi đua các cơ quan Văn hóa - Xã hội"
 GROUPS = [

@@ -39,3 +39,16 @@ def test_readme_links_point_to_files_that_exist():
     assert links
     for link in links:
         assert (ROOT / link).exists(), link
+
+
+def test_the_cli_loads_prefect_only_for_the_commands_that_run_flows():
+    """Every command pays for what `thidua.cli` imports: Prefect alone takes seconds."""
+    import subprocess
+    import sys
+
+    probe = "import sys, thidua.cli; print(' '.join({m.split('.')[0] for m in sys.modules}))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    heavy = set(result.stdout.split()) & {"prefect", "flows", "uvicorn", "docx"}
+    assert heavy == set()

@@ -27,7 +27,7 @@ from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, use
 from thidua.cli_year_end import rehearse_command, score_app, vote_app
 from thidua.intake import Upload, take_submission
 from thidua.links import Links, subscribe_links
-from thidua.settings import get_settings
+from thidua.settings import SettingsError, get_settings
 
 app = typer.Typer(
     help="thidua: tự động hóa kế hoạch thi đua của khối.",
@@ -127,18 +127,17 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
 
 def _sync_prefect_schedules(engine: Engine) -> None:
     """Bring the plan-driven Prefect schedules in step now when a Prefect server is configured
-    (PREFECT_API_URL); without one, `thidua up` and the daily sync do it."""
-    from prefect.settings import PREFECT_API_URL
-
-    from flows.schedules import sync_plan_schedules
-
-    if not PREFECT_API_URL.value():
+    (PREFECT_API_URL in the environment); without one, `thidua up` and the daily sync do it."""
+    settings = get_settings()
+    if not settings.prefect_api_url:
         return
+    from flows.schedules import sync_plan_schedules  # imports Prefect: only when it is needed
+
     try:
-        report = sync_plan_schedules(engine, get_settings(), as_of=datetime.now(UTC))
+        report = sync_plan_schedules(engine, settings, as_of=datetime.now(UTC))
     except (httpx.HTTPError, OSError) as error:
         typer.echo(
-            f"Chú ý: chưa cập nhật được lịch chạy trên Prefect ({PREFECT_API_URL.value()}: "
+            f"Chú ý: chưa cập nhật được lịch chạy trên Prefect ({settings.prefect_api_url}: "
             f"{error}). Lịch sẽ được cập nhật lúc 00:10 hoặc khi chạy `thidua up`.",
             err=True,
         )
@@ -297,7 +296,7 @@ def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
 
 def _rotate(unit: str, year: int | None, bloc: str | None, purpose: str) -> str:
     """Revoke a unit's private link for `purpose`, issue the next one, republish the feeds
-    (they carry both links) and return the new URL."""
+    (a static copy of a private feed is named by its token) and return the new URL."""
     settings = get_settings()
     now = datetime.now(UTC)
     with session_scope(open_engine()) as session:
@@ -352,11 +351,18 @@ def serve(
     port: Annotated[int, typer.Option(help="Cổng.")] = 8000,
 ) -> None:
     """Chạy máy chủ web: lịch iCalendar (và cổng nộp hồ sơ)."""
+    settings = get_settings()
+    try:
+        settings.check_admin_login()
+    except SettingsError as error:
+        raise fail(str(error)) from None
     import uvicorn
 
     from portal.app import create_app
+    from portal.server_log import log_config
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_config=log_config(), log_level="info")
 
 
 @app.command("outbox")

@@ -28,8 +28,6 @@ from models.year_end import (
     voted,
 )
 from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
-from thidua.rehearsal import rehearse, timeline
-from thidua.year_end_documents import verification_sheet
 
 score_app = typer.Typer(help="Điểm thi đua: xem, thẩm định, xếp hạng.", no_args_is_help=True)
 vote_app = typer.Typer(
@@ -122,6 +120,8 @@ def score_sheet(
     bloc: BlocCode = None,
 ) -> None:
     """Xuất phiếu thẩm định (.xlsx): mỗi đơn vị một trang, điểm tự chấm và điểm đã thẩm định."""
+    from thidua.year_end_documents import verification_sheet  # python-docx: only here
+
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         out.write_bytes(verification_sheet(session, plan=plan))
@@ -196,7 +196,8 @@ def vote_record(
         counts = {}
         for item in votes:
             code, _, number = item.partition("=")
-            if not number.strip().isdigit():
+            number = number.strip()
+            if not (number.isascii() and number.isdigit()) or len(number) > 9:  # "²".isdigit()
                 raise YearEndError(f"--votes {item}: viết MÃ_ĐƠN_VỊ=SỐ_PHIẾU, ví dụ syt=7")
             counts[find_unit(session, plan, code.strip()).id] = int(number)
         record_paper_tally(
@@ -235,6 +236,8 @@ def rehearse_command(
     """Diễn tập cả năm của một kế hoạch (không đụng tới dữ liệu thật): mọi thư, mọi thay đổi,
     xếp hạng và kết quả bầu, với các đơn vị giả lập đúng hạn, muộn, không nộp, nộp lại."""
     read_plan(plan)  # every problem of the file, before anything runs
+    from thidua.rehearsal import rehearse, timeline  # runs the flows: Prefect only here
+
     with tempfile.TemporaryDirectory(prefix="thidua-rehearsal-") as scratch:
         folder = keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models import filestore
@@ -21,6 +21,10 @@ class CollectSource(BaseModel):
     deadline: str  # the deadline code the rows are for
     unit_field: str = "ma_don_vi"  # the column holding the unit's code
     time_field: str | None = None  # a column with an ISO time with offset, if the form gives one
+
+
+class SettingsError(ValueError):
+    """A setting the service must not start with; the message says which and what to do."""
 
 
 class Settings(BaseSettings):
@@ -43,9 +47,36 @@ class Settings(BaseSettings):
     mail_reply_to: str | None = None
     outbox_dir: Path | None = None  # default: data_dir/outbox
     max_upload_bytes: int = 20_000_000  # per file
+    max_request_bytes: int = 50_000_000  # a whole request: every file and field of one form
     collect_sources: list[CollectSource] = []  # JSON in THIDUA_COLLECT_SOURCES
     admin_user: str | None = None  # the secretariat's page /quan-tri exists only when both are set
     admin_password: SecretStr | None = None
+    # Prefect's own variable, read here so that a command learns whether a Prefect server is
+    # configured without importing Prefect (seconds): `plan load` syncs the schedules when set.
+    prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
+
+    def check_admin_login(self) -> None:
+        """Raise `SettingsError` unless the secretariat's page is either off (neither setting)
+        or on with a user and a password that are not blank: an empty password opens it to all."""
+        user, password = self.admin_user, self.admin_password
+        if user is None and password is None:
+            return
+        off = "hoặc bỏ cả THIDUA_ADMIN_USER và THIDUA_ADMIN_PASSWORD để tắt trang /quan-tri"
+        if password is None:
+            raise SettingsError(
+                f"đã đặt THIDUA_ADMIN_USER nhưng thiếu THIDUA_ADMIN_PASSWORD: đặt mật khẩu {off}"
+            )
+        if user is None:
+            raise SettingsError(
+                f"đã đặt THIDUA_ADMIN_PASSWORD nhưng thiếu THIDUA_ADMIN_USER: đặt tên đăng nhập {off}"
+            )
+        if not password.get_secret_value().strip():
+            raise SettingsError(
+                f"THIDUA_ADMIN_PASSWORD đang để trống (trang /quan-tri sẽ không cần mật khẩu): "
+                f"đặt mật khẩu {off}"
+            )
+        if not user.strip():
+            raise SettingsError(f"THIDUA_ADMIN_USER đang để trống: đặt tên đăng nhập {off}")
 
     @property
     def files_dir(self) -> Path:

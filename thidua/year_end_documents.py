@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from documents import (
+from documents.model import (
     Letterhead,
     Proposal,
     ScoreLine,
@@ -15,12 +15,11 @@ from documents import (
     UnitResult,
     VoteCount,
     YearEnd,
-    write_minutes,
-    write_report,
-    write_score_table,
 )
+from documents.score_table import write_score_table
 from documents.text import percent, points
 from documents.verification_sheet import build_verification_sheet
+from documents.word import write_minutes, write_report
 from domain.dates import local_day
 from domain.scoring import Ranked
 from domain.voting import Seat, Tally
