@@ -1,7 +1,10 @@
 """The project's promises to a newcomer: the README's commands, CI, migrations that match."""
 
 import re
+import subprocess
+import sys
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -41,14 +44,20 @@ def test_readme_links_point_to_files_that_exist():
         assert (ROOT / link).exists(), link
 
 
-def test_the_cli_loads_prefect_only_for_the_commands_that_run_flows():
-    """Every command pays for what `thidua.cli` imports: Prefect alone takes seconds."""
-    import subprocess
-    import sys
+HEAVY = {"prefect", "flows", "uvicorn", "fastapi", "docx", "openpyxl", "sqlalchemy", "sqlmodel"}
 
-    probe = "import sys, thidua.cli; print(' '.join({m.split('.')[0] for m in sys.modules}))"
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "thidua.cli",  # what every command pays before it runs: `thidua --help` answers at once
+        "thidua.cli, models.plan_file",  # `thidua plan check` reads the file, opens no database
+    ],
+)
+def test_a_light_command_loads_no_database_web_or_prefect_library(imports):
+    """Prefect alone takes seconds to import, SQLAlchemy one: a command loads them when it runs."""
+    probe = f"import sys, {imports}; print(' '.join({{m.split('.')[0] for m in sys.modules}}))"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    heavy = set(result.stdout.split()) & {"prefect", "flows", "uvicorn", "docx"}
-    assert heavy == set()
+    assert set(result.stdout.split()) & HEAVY == set()

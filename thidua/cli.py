@@ -6,28 +6,18 @@ Expected errors print one line (or one per plan problem) to stderr and exit 1; n
 import getpass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 
-from calendars.publish import bloc_feed_key, publish_feeds, unit_feed_key
-from domain.dates import TZ, fmt_date, fmt_day, fmt_instant, local_instant
-from domain.status import SubmissionState, submission_state
-from domain.timeline import build_timeline
-from models import queries
-from models.access import rotate_token
-from models.db import make_engine, session_scope, upgrade
-from models.plan_file import read_plan
-from models.plan_store import load_plan
-from models.tables import AuditEvent, Contact, Deadline, Feed, OutboxMessage, Unit
 from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
 from thidua.cli_year_end import rehearse_command, score_app, vote_app
-from thidua.intake import Upload, take_submission
-from thidua.links import Links, subscribe_links
-from thidua.settings import SettingsError, get_settings
+
+if TYPE_CHECKING:  # the commands import what they use when they run
+    from sqlalchemy import Engine
+
+    from models.tables import Contact, Unit
+    from thidua.links import Links
 
 app = typer.Typer(
     help="thidua: tự động hóa kế hoạch thi đua của khối.",
@@ -57,6 +47,9 @@ STATE_NAMES = {"draft": "dự thảo", "active": "đang thực hiện", "closed"
 @user_errors
 def db_upgrade() -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
+    from models.db import make_engine, upgrade
+    from thidua.settings import get_settings
+
     url = get_settings().resolved_database_url
     upgrade(url)
     typer.echo(
@@ -68,6 +61,8 @@ def db_upgrade() -> None:
 @user_errors
 def plan_check(file: PlanPath) -> None:
     """Kiểm tra tệp kế hoạch, không ghi gì vào cơ sở dữ liệu."""
+    from models.plan_file import read_plan
+
     doc = read_plan(file).document
     typer.echo(
         f"{file}: hợp lệ — năm {doc.year}, {len(doc.units)} đơn vị, {len(doc.rounds)} đợt, "
@@ -79,6 +74,12 @@ def plan_check(file: PlanPath) -> None:
 @user_errors
 def plan_load(file: PlanPath) -> None:
     """Nạp (hoặc cập nhật) kế hoạch vào cơ sở dữ liệu; nạp lại tệp không đổi thì không thay đổi gì."""
+    from calendars.publish import publish_feeds
+    from models.db import session_scope
+    from models.plan_file import read_plan
+    from models.plan_store import load_plan
+    from thidua.settings import get_settings
+
     plan_file = read_plan(file)
     engine = open_engine()
     with session_scope(engine) as session:
@@ -101,6 +102,12 @@ def plan_load(file: PlanPath) -> None:
 @user_errors
 def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
     """Đưa kế hoạch vào thực hiện (từ đây hệ thống bắt đầu nhắc việc)."""
+    from calendars.publish import publish_feeds
+    from models import queries
+    from models.db import session_scope
+    from models.tables import AuditEvent
+    from thidua.settings import get_settings
+
     engine = open_engine()
     with session_scope(engine) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
@@ -125,9 +132,13 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
     _sync_prefect_schedules(engine)
 
 
-def _sync_prefect_schedules(engine: Engine) -> None:
+def _sync_prefect_schedules(engine: "Engine") -> None:
     """Bring the plan-driven Prefect schedules in step now when a Prefect server is configured
     (PREFECT_API_URL in the environment); without one, `thidua up` and the daily sync do it."""
+    import httpx
+
+    from thidua.settings import get_settings
+
     settings = get_settings()
     if not settings.prefect_api_url:
         return
@@ -150,6 +161,13 @@ def _sync_prefect_schedules(engine: Engine) -> None:
 @user_errors
 def plan_show(year: Year = None, bloc: BlocCode = None) -> None:
     """In mốc thời gian của kế hoạch năm."""
+    from sqlmodel import Session
+
+    from domain.dates import fmt_day
+    from domain.timeline import build_timeline
+    from models import queries
+    from models.tables import Contact
+
     with Session(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         units = {u.id: u for u in queries.plan_units(session=session, plan=plan)}
@@ -183,6 +201,12 @@ def status(
     ] = None,
 ) -> None:
     """Bảng đơn vị × hạn nộp: đã nộp / nộp muộn / chưa nộp / quá hạn."""
+    from sqlmodel import Session
+
+    from domain.dates import TZ, fmt_date, local_instant
+    from domain.status import SubmissionState
+    from models import queries
+
     instant = local_instant(as_of.date(), as_of.time()) if as_of else datetime.now(UTC)
     with Session(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
@@ -208,7 +232,9 @@ def status(
     typer.echo("Tổng: " + "; ".join(f"{state.value}: {n}" for state, n in counts.items()))
 
 
-def _cell(deadline, unit: Unit, owed, receipts, instant: datetime) -> str:
+def _cell(deadline, unit: "Unit", owed, receipts, instant: datetime) -> str:
+    from domain.status import submission_state
+
     if (deadline.id, unit.id) not in owed:
         return "—"
     return submission_state(
@@ -216,11 +242,11 @@ def _cell(deadline, unit: Unit, owed, receipts, instant: datetime) -> str:
     ).value
 
 
-def _unit_label(unit: Unit) -> str:
+def _unit_label(unit: "Unit") -> str:
     return f"{unit.code}  {unit.short_name or unit.name}"
 
 
-def _describe_contact(contact: Contact) -> str:
+def _describe_contact(contact: "Contact") -> str:
     parts = [contact.name]
     if contact.title:
         parts.append(contact.title)
@@ -230,7 +256,10 @@ def _describe_contact(contact: Contact) -> str:
     return ", ".join(parts)
 
 
-def _links() -> Links:
+def _links() -> "Links":
+    from thidua.links import Links
+    from thidua.settings import get_settings
+
     settings = get_settings()
     return Links(settings.base_url, settings.signing_key())
 
@@ -239,6 +268,10 @@ def _links() -> Links:
 @user_errors
 def calendar_publish() -> None:
     """Dựng lại các lịch (chỉ những lịch có thay đổi mới đổi nội dung)."""
+    from calendars.publish import publish_feeds
+    from models.db import session_scope
+    from thidua.settings import get_settings
+
     with session_scope(open_engine()) as session:
         changed = publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     typer.echo(f"Đã cập nhật {len(changed)} lịch." if changed else "Các lịch không có gì thay đổi.")
@@ -255,6 +288,14 @@ def calendar_export(
     ] = None,
 ) -> None:
     """Xuất lịch chung của khối, hoặc lịch riêng của một đơn vị, ra tệp .ics."""
+    from sqlmodel import select
+
+    from calendars.publish import bloc_feed_key, publish_feeds, unit_feed_key
+    from models import queries
+    from models.db import session_scope
+    from models.tables import Feed
+    from thidua.settings import get_settings
+
     with session_scope(open_engine()) as session:
         found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         if plan.state == "draft":
@@ -279,6 +320,10 @@ def calendar_export(
 @user_errors
 def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
     """In các đường dẫn: lịch chung của khối, lịch riêng và trang nộp hồ sơ của từng đơn vị."""
+    from models import queries
+    from models.db import session_scope
+    from thidua.links import subscribe_links
+
     links = _links()
     with session_scope(open_engine()) as session:
         found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
@@ -297,6 +342,13 @@ def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
 def _rotate(unit: str, year: int | None, bloc: str | None, purpose: str) -> str:
     """Revoke a unit's private link for `purpose`, issue the next one, republish the feeds
     (a static copy of a private feed is named by its token) and return the new URL."""
+    from calendars.publish import publish_feeds
+    from models import queries
+    from models.access import rotate_token
+    from models.db import session_scope
+    from models.tables import AuditEvent
+    from thidua.settings import get_settings
+
     settings = get_settings()
     now = datetime.now(UTC)
     with session_scope(open_engine()) as session:
@@ -351,6 +403,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Cổng.")] = 8000,
 ) -> None:
     """Chạy máy chủ web: lịch iCalendar (và cổng nộp hồ sơ)."""
+    from thidua.settings import SettingsError, get_settings
+
     settings = get_settings()
     try:
         settings.check_admin_login()
@@ -374,6 +428,12 @@ def outbox_list(
     limit: Annotated[int, typer.Option(help="Số thư mới nhất được liệt kê.")] = 50,
 ) -> None:
     """Liệt kê thư trong hàng đợi gửi (mới nhất trước)."""
+    from sqlmodel import Session, select
+
+    from domain.dates import fmt_instant
+    from models.tables import OutboxMessage
+    from thidua.settings import get_settings
+
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
         query = query.where(OutboxMessage.status == status)
@@ -415,6 +475,15 @@ def submission_record(
     bloc: BlocCode = None,
 ) -> None:
     """Ghi nhận hồ sơ đơn vị gửi bằng văn bản giấy hoặc công văn (dừng nhắc việc cho hạn đó)."""
+    from sqlmodel import select
+
+    from domain.dates import fmt_instant, local_instant
+    from models import queries
+    from models.db import session_scope
+    from models.tables import Deadline
+    from thidua.intake import Upload, take_submission
+    from thidua.settings import get_settings
+
     if channel not in ("paper", "dispatch"):
         raise fail("--channel phải là paper hoặc dispatch")
     settings = get_settings()

@@ -1,29 +1,46 @@
-"""What every `thidua` command shares: plan and unit options, one-line errors, the engine."""
+"""What every `thidua` command shares: plan and unit options, one-line errors, the engine.
+
+Every command pays for what the `thidua` modules import before it runs, so they import only
+typer and the standard library at the top; a command imports the database, the web app or
+Prefect when it runs (tests/test_project.py guards it).
+"""
 
 import functools
+import sys
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
-from models import queries
-from models.access import SecretKeyChanged
-from models.db import SchemaOutdated, check_schema, make_engine
-from models.plan_file import PlanFileError
-from models.plan_store import PlanLoadError
-from models.tables import Unit
-from models.year_end import YearEndError
-from thidua.settings import get_settings
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from models.tables import Unit, YearPlan
 
 Year = Annotated[int | None, typer.Option(help="Năm kế hoạch (mặc định: năm mới nhất).")]
 BlocCode = Annotated[str | None, typer.Option("--bloc", help="Mã khối (khi có nhiều khối).")]
+
+# The errors a user can fix, printed as their message: (module, class). An error of a module
+# that was never imported cannot have been raised, so none of these is imported to be caught.
+USER_ERRORS = [
+    ("models.plan_store", "PlanLoadError"),
+    ("models.db", "SchemaOutdated"),
+    ("models.access", "SecretKeyChanged"),
+    ("models.year_end", "YearEndError"),
+    ("models.queries", "NotFound"),
+    ("thidua.settings", "SettingsError"),
+]
 
 
 def fail(message: str) -> typer.Exit:
     typer.echo(f"Lỗi: {message}", err=True)
     return typer.Exit(1)
+
+
+def _is(error: Exception, module: str, name: str) -> bool:
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(error, getattr(loaded, name))
 
 
 def user_errors(command: Callable) -> Callable:
@@ -33,31 +50,35 @@ def user_errors(command: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except PlanFileError as error:
-            for problem in error.problems:
-                typer.echo(str(problem), err=True)
-            raise fail(f"kế hoạch không hợp lệ: {len(error.problems)} lỗi, chưa ghi gì") from None
-        except (
-            PlanLoadError,
-            SchemaOutdated,
-            SecretKeyChanged,
-            YearEndError,
-            queries.NotFound,
-        ) as error:
-            raise fail(str(error)) from None
-        except OperationalError as error:
-            raise fail(f"không kết nối được cơ sở dữ liệu: {error.orig}") from None
+        except Exception as error:
+            if _is(error, "models.plan_file", "PlanFileError"):
+                for problem in error.problems:
+                    typer.echo(str(problem), err=True)
+                message = f"kế hoạch không hợp lệ: {len(error.problems)} lỗi, chưa ghi gì"
+                raise fail(message) from None
+            if any(_is(error, module, name) for module, name in USER_ERRORS):
+                raise fail(str(error)) from None
+            if _is(error, "sqlalchemy.exc", "OperationalError"):
+                raise fail(f"không kết nối được cơ sở dữ liệu: {error.orig}") from None
+            raise
 
     return wrapper
 
 
-def open_engine():
+def open_engine() -> "Engine":
+    """The engine of the configured database, refused unless it is at the migration head."""
+    from models.db import check_schema, make_engine
+    from thidua.settings import get_settings
+
     engine = make_engine(get_settings().resolved_database_url)
     check_schema(engine)
     return engine
 
 
-def find_unit(session: Session, plan, code: str) -> Unit:
+def find_unit(session: "Session", plan: "YearPlan", code: str) -> "Unit":
+    """The member unit `code` of `plan`; queries.NotFound when the plan has none."""
+    from models import queries
+
     for unit in queries.plan_units(session=session, plan=plan):
         if unit.code == code:
             return unit

@@ -4,30 +4,16 @@ import getpass
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session, select
 
-from documents.text import points
-from documents.verification_sheet import UnreadableSheet, read_verification_sheet
-from domain.dates import fmt_instant
-from domain.scoring import rank
-from models import queries
-from models.db import session_scope
-from models.plan_file import read_plan
-from models.tables import Poll
-from models.year_end import (
-    YearEndError,
-    accept_self_scores,
-    import_verification,
-    plan_polls,
-    record_paper_tally,
-    unit_scores,
-    verify_score,
-    voted,
-)
 from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
+
+if TYPE_CHECKING:  # the commands import what they use when they run
+    from sqlmodel import Session
+
+    from models.tables import Poll
 
 score_app = typer.Typer(help="Điểm thi đua: xem, thẩm định, xếp hạng.", no_args_is_help=True)
 vote_app = typer.Typer(
@@ -44,6 +30,12 @@ def score_show(
     bloc: BlocCode = None,
 ) -> None:
     """Bảng xếp hạng theo điểm cuối cùng; với --unit: từng tiêu chí, điểm tự chấm, thẩm định, lý do."""
+    from documents.text import points
+    from domain.scoring import rank
+    from models import queries
+    from models.db import session_scope
+    from models.year_end import unit_scores
+
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         names = {u.code: u.name for u in queries.plan_units(session=session, plan=plan)}
@@ -83,6 +75,11 @@ def score_verify(
     bloc: BlocCode = None,
 ) -> None:
     """Ghi điểm thẩm định của Khối cho một mục của một đơn vị."""
+    from documents.text import points
+    from models import queries
+    from models.db import session_scope
+    from models.year_end import verify_score
+
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         found = find_unit(session, plan, unit)
@@ -103,6 +100,10 @@ def score_verify(
 @user_errors
 def score_accept(unit: UnitCode, year: Year = None, bloc: BlocCode = None) -> None:
     """Thẩm định giữ nguyên điểm tự chấm cho mọi mục chưa thẩm định của đơn vị."""
+    from models import queries
+    from models.db import session_scope
+    from models.year_end import accept_self_scores
+
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         found = find_unit(session, plan, unit)
@@ -120,7 +121,9 @@ def score_sheet(
     bloc: BlocCode = None,
 ) -> None:
     """Xuất phiếu thẩm định (.xlsx): mỗi đơn vị một trang, điểm tự chấm và điểm đã thẩm định."""
-    from thidua.year_end_documents import verification_sheet  # python-docx: only here
+    from models import queries
+    from models.db import session_scope
+    from thidua.year_end_documents import verification_sheet
 
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
@@ -136,6 +139,11 @@ def score_import(
     bloc: BlocCode = None,
 ) -> None:
     """Ghi điểm thẩm định từ phiếu Excel; phiếu có lỗi thì không ghi điểm nào."""
+    from documents.verification_sheet import UnreadableSheet, read_verification_sheet
+    from models import queries
+    from models.db import session_scope
+    from models.year_end import import_verification
+
     try:
         content = path.read_bytes()
     except OSError as error:
@@ -162,6 +170,11 @@ def score_import(
 @user_errors
 def vote_status(year: Year = None, bloc: BlocCode = None) -> None:
     """Các cuộc bỏ phiếu của năm: trạng thái, số đơn vị đã bỏ phiếu, hạn."""
+    from domain.dates import fmt_instant
+    from models import queries
+    from models.db import session_scope
+    from models.year_end import plan_polls, voted
+
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         members = len(queries.plan_units(session=session, plan=plan))
@@ -190,6 +203,10 @@ def vote_record(
     bloc: BlocCode = None,
 ) -> None:
     """Nhập kết quả kiểm phiếu giấy của hội nghị (thay cho bỏ phiếu trên trang của đơn vị)."""
+    from models import queries
+    from models.db import session_scope
+    from models.year_end import YearEndError, record_paper_tally
+
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         found = _poll(session, plan.id, poll)
@@ -213,7 +230,12 @@ def vote_record(
     typer.echo(f"Đã ghi kết quả phiếu giấy: {found.title}.")
 
 
-def _poll(session: Session, plan_id: int, code: str) -> Poll:
+def _poll(session: "Session", plan_id: int, code: str) -> "Poll":
+    from sqlmodel import select
+
+    from models import queries
+    from models.tables import Poll
+
     poll = session.exec(select(Poll).where(Poll.plan_id == plan_id, Poll.code == code)).first()
     if poll is None:
         raise queries.NotFound(f"không có cuộc bỏ phiếu '{code}' (xem `thidua vote status`)")
@@ -235,8 +257,11 @@ def rehearse_command(
 ) -> None:
     """Diễn tập cả năm của một kế hoạch (không đụng tới dữ liệu thật): mọi thư, mọi thay đổi,
     xếp hạng và kết quả bầu, với các đơn vị giả lập đúng hạn, muộn, không nộp, nộp lại."""
+    from documents.text import points
+    from models.plan_file import read_plan
+
     read_plan(plan)  # every problem of the file, before anything runs
-    from thidua.rehearsal import rehearse, timeline  # runs the flows: Prefect only here
+    from thidua.rehearsal import rehearse, timeline  # runs the flows: loads Prefect
 
     with tempfile.TemporaryDirectory(prefix="thidua-rehearsal-") as scratch:
         folder = keep or Path(scratch)

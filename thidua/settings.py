@@ -9,8 +9,6 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models import filestore
-
 
 class CollectSource(BaseModel):
     """An online form's export that `collect_submissions` reads: one row per unit submission."""
@@ -80,6 +78,8 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
+        from models import filestore  # loads SQLAlchemy: not for every command that reads settings
+
         return filestore.root(self.data_dir)
 
     @property
