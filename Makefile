@@ -42,7 +42,7 @@ chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 test: lint chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
