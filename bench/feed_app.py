@@ -5,10 +5,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from config.settings import get_settings
 from models.db import make_engine
 from models.tables import Feed
 from portal.app import create_app
-from thidua.settings import get_settings
 
 app = create_app()
 _engine = make_engine(get_settings().resolved_database_url)

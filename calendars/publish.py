@@ -12,15 +12,16 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import false
 from sqlmodel import Session, select
 
 from calendars.events import EventSpec, PlanRows, bloc_events, unit_events
 from calendars.render import FeedMeta, PublishedEvent, render_feed
+from config.settings import Settings
 from domain.status import submission_state
 from models import queries
+from models.links import Links
 from models.tables import Bloc, Feed, FeedEvent, Unit, YearPlan
-from thidua.links import Links
-from thidua.settings import Settings
 
 CANCELLED_GRACE = timedelta(days=30)
 PUBLISHED_STATES = ("active", "closed")
@@ -44,12 +45,12 @@ def publish_bloc(
         .where(YearPlan.bloc_id == bloc.id, YearPlan.state.in_(PUBLISHED_STATES))
         .order_by(YearPlan.year)
     ).all()
-    registry = _registry(session, bloc)
+    registry = _registry(session, bloc, only_units)
     unit_specs: dict[int, list[EventSpec]] = defaultdict(list)
     units: dict[int, Unit] = {}
     changed = []
     for plan in plans:
-        rows, members = _plan_rows(session, bloc, plan)
+        rows, members = _plan_rows(session, bloc, plan, only_units)
         meta = FeedMeta(
             uid=f"{bloc.code}-{plan.year}@thidua",
             name=f"{bloc.name} năm {plan.year}",
@@ -60,10 +61,8 @@ def publish_bloc(
             session, key, meta, bloc_events(rows), registry[key], as_of
         ):
             changed.append(key)
-        owed = queries.obligations(session=session, plan=plan)
-        receipts = queries.accepted_receipts(session=session, plan=plan)
-        if only_units is not None:
-            members = [unit for unit in members if unit.id in only_units]
+        owed = queries.obligations(session=session, plan=plan, only=only_units)
+        receipts = queries.accepted_receipts(session=session, plan=plan, only=only_units)
         for unit in members:
             units[unit.id] = unit
             states = {
@@ -93,13 +92,18 @@ def publish_all(session: Session, *, as_of: datetime) -> list[str]:
     return changed
 
 
-def _registry(session: Session, bloc: Bloc) -> dict[str, dict[str, FeedEvent]]:
-    """Every published event of the bloc's feeds, in one query: {feed key: {uid: row}}."""
-    unit_keys = [
-        unit_feed_key(u.id) for u in session.exec(select(Unit).where(Unit.bloc_id == bloc.id))
-    ]
+def _registry(
+    session: Session, bloc: Bloc, only_units: set[int] | None
+) -> dict[str, dict[str, FeedEvent]]:
+    """Every published event of the bloc's feeds (with `only_units`, of those units' feeds), in
+    one query: {feed key: {uid: row}}."""
+    if only_units is None:
+        unit_ids = session.exec(select(Unit.id).where(Unit.bloc_id == bloc.id)).all()
+        feeds = FeedEvent.feed_key.startswith(f"bloc/{bloc.code}/")
+    else:
+        unit_ids, feeds = only_units, false()
     query = select(FeedEvent).where(
-        FeedEvent.feed_key.startswith(f"bloc/{bloc.code}/") | FeedEvent.feed_key.in_(unit_keys)
+        feeds | FeedEvent.feed_key.in_([unit_feed_key(unit_id) for unit_id in unit_ids])
     )
     registry: dict[str, dict[str, FeedEvent]] = defaultdict(dict)
     for row in session.exec(query).all():
@@ -107,9 +111,11 @@ def _registry(session: Session, bloc: Bloc) -> dict[str, dict[str, FeedEvent]]:
     return registry
 
 
-def _plan_rows(session: Session, bloc: Bloc, plan: YearPlan) -> tuple[PlanRows, list[Unit]]:
+def _plan_rows(
+    session: Session, bloc: Bloc, plan: YearPlan, only_units: set[int] | None
+) -> tuple[PlanRows, list[Unit]]:
     rounds, anniversaries, deadlines, meetings = queries.plan_events(session=session, plan=plan)
-    members = queries.plan_units(session=session, plan=plan)
+    members = queries.plan_units(session=session, plan=plan, only=only_units)
     rows = PlanRows(
         bloc_code=bloc.code,
         year=plan.year,
@@ -117,7 +123,7 @@ def _plan_rows(session: Session, bloc: Bloc, plan: YearPlan) -> tuple[PlanRows, 
         anniversaries=[a for a in anniversaries if not a.cancelled],
         deadlines=[d for d in deadlines if not d.cancelled],
         meetings=[m for m in meetings if not m.cancelled],
-        unit_names={u.id: u.name for u in queries.bloc_units(session=session, bloc_id=bloc.id)},
+        unit_names=queries.unit_names(session=session, bloc_id=bloc.id),
     )
     return rows, members
 

@@ -20,6 +20,13 @@ HEADER_ROW = 3
 FONT = "Times New Roman"
 THIN = Side(style="thin")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+# One object per style, shared by every cell: openpyxl hashes each new one it is given.
+TITLE_FONT = Font(name=FONT, size=14, bold=True)
+BOLD = Font(name=FONT, size=12, bold=True)
+PLAIN = Font(name=FONT, size=12)
+HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+TEXT_ALIGN = Alignment(vertical="top", wrap_text=True)
+NUMBER_ALIGN = Alignment(vertical="top", wrap_text=False)
 NOT_IN_SHEET_NAMES = re.compile(r"[\\/*?:\[\]]")
 
 
@@ -91,25 +98,25 @@ def _detail(sheet: Worksheet, result: UnitResult, year: int) -> None:
     title = f"CHI TIẾT ĐIỂM THI ĐUA NĂM {year} — {result.unit_name} (xếp hạng {result.rank})"
     _fill(sheet, title, columns, rows)
     for cell in sheet[sheet.max_row]:
-        cell.font = Font(name=FONT, size=12, bold=True)
+        cell.font = BOLD
 
 
 def _fill(sheet: Worksheet, title: str, columns: list[tuple[str, int, bool]], rows: list) -> None:
     """Title in A1, a bordered table with its header on `HEADER_ROW`, frozen under the header."""
     sheet["A1"] = title
-    sheet["A1"].font = Font(name=FONT, size=14, bold=True)
+    sheet["A1"].font = TITLE_FONT
     for index, (header, width, _) in enumerate(columns, start=1):
         cell = sheet.cell(HEADER_ROW, index, header)
-        cell.font = Font(name=FONT, size=12, bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.font = BOLD
+        cell.alignment = HEADER_ALIGN
         cell.border = GRID
         sheet.column_dimensions[cell.column_letter].width = width
     for row_index, values in enumerate(rows, start=HEADER_ROW + 1):
         for index, ((_, _, is_points), value) in enumerate(zip(columns, values, strict=True), 1):
             cell = sheet.cell(row_index, index, value)
-            cell.font = Font(name=FONT, size=12)
+            cell.font = PLAIN
             cell.border = GRID
-            cell.alignment = Alignment(vertical="top", wrap_text=not is_points)
+            cell.alignment = NUMBER_ALIGN if is_points else TEXT_ALIGN
             if is_points:
                 cell.number_format = POINTS_FORMAT
     sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 3)

@@ -57,13 +57,18 @@ def schedule(due_at: datetime, policy: Policy, calendar: WorkCalendar) -> list[S
     return sorted(by_day.values())
 
 
+def latest_open(stages: list[Stage], calendar: WorkCalendar, as_of: datetime) -> Stage | None:
+    """The most recent stage opened by `as_of` (None outside office time or before the first):
+    the same for every unit of a deadline."""
+    if not calendar.is_office_time(as_of):
+        return None
+    open_stages = [s for s in stages if calendar.opening(s.day) <= as_of]
+    return open_stages[-1] if open_stages else None
+
+
 def due_stage(
     stages: list[Stage], calendar: WorkCalendar, as_of: datetime, submitted: bool, sent: set[str]
 ) -> Stage | None:
     """The stage to send now for one unit and deadline, or None."""
-    if submitted or not calendar.is_office_time(as_of):
-        return None
-    open_stages = [s for s in stages if calendar.opening(s.day) <= as_of]
-    if not open_stages or open_stages[-1].name in sent:
-        return None
-    return open_stages[-1]
+    stage = None if submitted else latest_open(stages, calendar, as_of)
+    return None if stage is None or stage.name in sent else stage

@@ -29,6 +29,7 @@ class Entry:
     raw: object  # what the cell or field held
     where: str  # "ô D12" or "ô điểm tiêu chí I.1"
     formula: bool = False
+    evidence: str | None = None  # the template's evidence column: a link, a document's number
 
 
 def check_self_score(
@@ -79,6 +80,25 @@ def check_self_score(
         if code not in known
     ]
     return {"scores": scores, "occurrences": occurrences}, errors
+
+
+def missing_evidence(
+    items: list[SheetItem], scores: dict[str, float], evidenced: set[str]
+) -> list[str]:
+    """One error per criterion self-scored above 0 without evidence (a file attached to it, or
+    a link or document named for it in `evidenced`), then what to do; none when all have it."""
+    errors = [
+        f"Tiêu chí {item.code} ({item.name}): tự chấm {_show(Decimal(str(scores[item.code])))}"
+        " điểm nhưng chưa có tài liệu kiểm chứng."
+        for item in items
+        if item.kind == "criterion" and scores.get(item.code, 0) > 0 and item.code not in evidenced
+    ]
+    if errors:
+        errors.append(
+            "Mỗi tiêu chí tự chấm trên 0 điểm cần tài liệu kiểm chứng: chọn tệp kiểm chứng dưới ô"
+            " điểm của tiêu chí, hoặc ghi đường dẫn hay số, ký hiệu văn bản ở cột E của tệp Excel."
+        )
+    return errors
 
 
 def parse_number(raw: object) -> Decimal:

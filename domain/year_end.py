@@ -8,6 +8,7 @@ an open election after a failed confirmation, or a re-vote among the tied. Pure.
 
 from dataclasses import dataclass, field
 
+from domain.plan_schema import Commendation, Election
 from domain.scoring import Ranked
 from domain.voting import (
     Award,
@@ -20,7 +21,6 @@ from domain.voting import (
     head_candidates,
     next_in_rotation,
 )
-from models.plan_schema import Commendation, Election
 
 HEAD, DEPUTY = "truong-khoi", "pho-truong-khoi"
 MAX_ROUNDS = 3  # after three polls without a result the provincial board is asked

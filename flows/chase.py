@@ -12,8 +12,10 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from sqlalchemy.engine import Engine
 
+from config.settings import Settings, get_settings
 from domain.dates import fmt_instant
 from models.db import open_database, session_scope
+from models.links import Links
 from notifications.drafts import (
     PlanState,
     digest_drafts,
@@ -24,16 +26,6 @@ from notifications.drafts import (
 from notifications.mailer import send_outbox
 from notifications.outbox import Draft, enqueue
 from notifications.state import active_plan_states
-from thidua.links import Links
-from thidua.settings import Settings, get_settings
-
-
-def smtp_password(settings: Settings) -> str | None:
-    if not settings.smtp_password_block:
-        return None
-    from prefect.blocks.system import Secret
-
-    return Secret.load(settings.smtp_password_block).get()
 
 
 def _only(
@@ -91,10 +83,7 @@ def mail_run(
                 for d in drafts
             ]
     if not dry_run:
-        sending = send_outbox(
-            engine, settings, password=smtp_password(settings), wait_for_leases=True
-        )
-        report = asyncio.run(sending)
+        report = asyncio.run(send_outbox(engine, settings, wait_for_leases=True))
         log.info("đã gửi %d, hẹn gửi lại %d, lỗi %d", report.sent, report.retried, report.failed)
         if report.stopped:
             log.warning("%s (%d thư chưa gửi vẫn chờ)", report.stopped, report.held)

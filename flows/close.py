@@ -1,6 +1,6 @@
 """Flow: close the year — the year-end vote, its count, the documents, the results by email,
 the plan closed and next year's draft written. Run daily from the annual report's deadline;
-each run does the next step once (see thidua/closing.py)."""
+each run does the next step once (see operations/closing.py)."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -10,15 +10,14 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from sqlalchemy.engine import Engine
 
+from config.settings import Settings, get_settings
 from domain.dates import fmt_instant
-from flows.chase import smtp_password
 from models.db import open_database, session_scope
+from models.links import Links
 from notifications.mailer import send_outbox
 from notifications.outbox import enqueue
 from notifications.state import plan_state
-from thidua.closing import advance, load_year, plans_to_close
-from thidua.links import Links
-from thidua.settings import Settings, get_settings
+from operations.closing import advance, load_year, plans_to_close
 
 
 @flow(name="close-year")
@@ -70,7 +69,7 @@ def close_run(
                 session,
                 load_year(session, plan=plan, state=state),
                 as_of=instant,
-                data_dir=settings.data_dir,
+                settings=settings,
                 dry_run=dry_run,
             )
             if dry_run:
@@ -88,5 +87,5 @@ def close_run(
                 }
             )
     if not dry_run:
-        asyncio.run(send_outbox(engine, settings, password=smtp_password(settings)))
+        asyncio.run(send_outbox(engine, settings))
     return rows

@@ -12,13 +12,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import select
 
+from config.settings import CollectSource, get_settings
 from domain.dates import fmt_instant
 from domain.status import submission_state
 from models import queries
 from models.db import open_database, session_scope
 from models.tables import Deadline, Submission, YearPlan
-from thidua.intake import take_submission
-from thidua.settings import CollectSource, get_settings
+from operations.intake import take_submission
 
 
 @task(retries=2, retry_delay_seconds=10)

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger
 
 from calendars.publish import publish_feeds
+from config.settings import get_settings
 from models.db import open_database, session_scope
-from thidua.settings import get_settings
 
 
 @flow(name="publish-calendars")

@@ -6,11 +6,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
+from config.settings import get_settings
 from flows.schedules import sync_plan_schedules
 from models.db import open_database, session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan as store_plan
-from thidua.settings import get_settings
 
 
 @flow(name="load-plan", log_prints=False)

@@ -19,14 +19,14 @@ from prefect.client.schemas.schedules import RRuleSchedule
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from config.settings import Settings, get_settings
 from domain.dates import TZ, fmt_instant, local_day
 from domain.workdays import WorkCalendar
 from models.db import open_database
+from models.links import Links
 from models.tables import Bloc, OutboxMessage, YearPlan
 from notifications.drafts import PlanState
 from notifications.state import plan_state
-from thidua.links import Links
-from thidua.settings import Settings, get_settings
 
 OPEN_ROUND = "open-round"
 COMPUTE_SCORES = "compute-scores"
@@ -115,7 +115,7 @@ def plan_schedules(session: Session, *, links: Links, as_of: datetime) -> list[P
     schedules = []
     plans = session.exec(select(YearPlan).where(YearPlan.state == "active").order_by(YearPlan.id))
     for plan in plans.all():
-        state = plan_state(session, plan=plan, links=links, link_units=[])
+        state = plan_state(session, plan=plan, links=links)
         slug = f"plan-{session.get(Bloc, plan.bloc_id).code}-{plan.year}"
         opening = open_round_times(state, _announced(session, plan), as_of)
         scoring = compute_scores_times(state)

@@ -8,14 +8,14 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from sqlalchemy.engine import Engine
 
+from config.settings import Settings, get_settings
 from documents.text import points
 from domain.dates import fmt_instant
 from models.db import open_database, session_scope
+from models.links import Links
 from notifications.state import plan_state
-from thidua.closing import load_year, plans_to_close
-from thidua.links import Links
-from thidua.settings import Settings, get_settings
-from thidua.year_end_documents import documents_folder, save_score_table, score_table
+from operations.closing import load_year, plans_to_close
+from operations.year_end_documents import documents_folder, save_score_table, score_table
 
 
 @flow(name="compute-scores")

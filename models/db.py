@@ -3,18 +3,19 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0006"  # the newest migration's revision: a new migration moves it (tests/test_project.py)
 
 
 def make_engine(url: str) -> Engine:
@@ -59,7 +60,9 @@ def forget_history(engine: Engine) -> None:
         connection.close()
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config  # Alembic only to migrate: a command that reads starts faster
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -68,6 +71,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision` (idempotent)."""
+    from alembic import command
+
     make_engine(url).dispose()  # creates the SQLite folder
     command.upgrade(alembic_config(url), revision)
 
@@ -101,13 +106,14 @@ class SchemaOutdated(RuntimeError):
 
 
 def check_schema(engine: Engine) -> None:
-    """Refuse to work on a database that `thidua db upgrade` has not brought to head."""
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    """Refuse to work on a database that `thidua db upgrade` has not brought to `HEAD`."""
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != head:
+        current = None
+        if inspect(connection).has_table("alembic_version"):
+            current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if current != HEAD:
         raise SchemaOutdated(
-            f"cơ sở dữ liệu đang ở phiên bản {current or 'trống'}, cần {head}: chạy `thidua db upgrade`"
+            f"cơ sở dữ liệu đang ở phiên bản {current or 'trống'}, cần {HEAD}: chạy `thidua db upgrade`"
         )
 
 

@@ -24,11 +24,6 @@ ABANDONED_AFTER_SECONDS = 24 * 3600  # far longer than any transaction that reco
 _FOLDER = "filestore.incoming"  # the key of the session's incoming folder in `Session.info`
 
 
-def root(data_dir: Path) -> Path:
-    """The file store inside the data folder."""
-    return data_dir / "files"
-
-
 def store(root: Path, content: bytes) -> str:
     """Write `content` (if not there yet) and return its SHA-256."""
     digest = hashlib.sha256(content).hexdigest()

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from models.plan_schema import PlanDocument, quoted, semantic_errors
+from domain.plan_schema import PlanDocument, quoted, semantic_errors
 
 FieldPath = tuple[str | int, ...]
 

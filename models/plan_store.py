@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
+from domain import plan_schema as schema
 from domain.dates import due_instant, fmt_date, fmt_instant, local_instant
-from models import plan_schema as schema
 from models.plan_file import PlanFile
 from models.tables import (
     Anniversary,

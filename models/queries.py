@@ -45,13 +45,16 @@ def find_plan(*, session: Session, year: int | None, bloc: str | None) -> tuple[
     return blocs[0], plan
 
 
-def plan_units(*, session: Session, plan: YearPlan) -> list[Unit]:
+def plan_units(*, session: Session, plan: YearPlan, only: set[int] | None = None) -> list[Unit]:
+    """The plan's member units (with `only`, those of them whose id is in it)."""
     query = (
         select(Unit)
         .join(Membership, Membership.unit_id == Unit.id)
         .where(Membership.plan_id == plan.id)
         .order_by(Unit.id)
     )
+    if only is not None:
+        query = query.where(Unit.id.in_(only))
     return list(session.exec(query).all())
 
 
@@ -71,24 +74,39 @@ def plan_events(*, session: Session, plan: YearPlan):
     )
 
 
-def obligations(*, session: Session, plan: YearPlan) -> set[tuple[int, int]]:
-    """(deadline id, unit id) pairs: who owes what."""
-    query = select(Obligation).join(Deadline).where(Deadline.plan_id == plan.id)
-    return {(o.deadline_id, o.unit_id) for o in session.exec(query).all()}
+def obligations(
+    *, session: Session, plan: YearPlan, only: set[int] | None = None
+) -> set[tuple[int, int]]:
+    """(deadline id, unit id) pairs: who owes what (with `only`, of those units)."""
+    query = (
+        select(Obligation.deadline_id, Obligation.unit_id)
+        .join(Deadline)
+        .where(Deadline.plan_id == plan.id)
+    )
+    if only is not None:
+        query = query.where(Obligation.unit_id.in_(only))
+    return set(session.exec(query).all())
 
 
-def accepted_receipts(*, session: Session, plan: YearPlan) -> dict[tuple[int, int], list[datetime]]:
-    """When accepted submissions arrived, per (deadline id, unit id)."""
+def accepted_receipts(
+    *, session: Session, plan: YearPlan, only: set[int] | None = None
+) -> dict[tuple[int, int], list[datetime]]:
+    """When accepted submissions arrived, per (deadline id, unit id) (with `only`, of those
+    units)."""
     query = (
         select(Submission.deadline_id, Submission.unit_id, Submission.received_at)
         .join(Deadline)
         .where(Deadline.plan_id == plan.id, Submission.status == "accepted")
     )
+    if only is not None:
+        query = query.where(Submission.unit_id.in_(only))
     receipts: dict[tuple[int, int], list[datetime]] = defaultdict(list)
     for deadline_id, unit_id, received_at in session.exec(query).all():
         receipts[deadline_id, unit_id].append(received_at)
     return receipts
 
 
-def bloc_units(*, session: Session, bloc_id: int) -> list[Unit]:
-    return list(session.exec(select(Unit).where(Unit.bloc_id == bloc_id).order_by(Unit.id)).all())
+def unit_names(*, session: Session, bloc_id: int) -> dict[int, str]:
+    """{unit id: name} of every unit of the bloc, members of a plan or not."""
+    query = select(Unit.id, Unit.name).where(Unit.bloc_id == bloc_id)
+    return dict(session.exec(query).all())

@@ -4,11 +4,13 @@ The flows load a `PlanState` from the database, call these, and enqueue the draf
 outbox keys below are what make a repeated decision a no-op.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from domain.dates import fmt_instant, last_day, local_day
-from domain.reminders import Policy, Stage, due_stage, schedule
+from domain.reminders import Policy, Stage, latest_open, schedule
 from domain.status import SubmissionState, submission_state
 from domain.workdays import WorkCalendar
 from models.tables import Anniversary, Contact, Deadline, Round, Unit
@@ -40,10 +42,15 @@ class PlanState:
     anniversaries: list[Anniversary]
     owed: set[tuple[int, int]]
     receipts: dict[tuple[int, int], list[datetime]]
-    links: dict[int, UnitLinks]
+    load_links: Callable[[], dict[int, UnitLinks]]  # called once, when an email needs a link
     sent_reminders: set[str] = field(default_factory=set)  # outbox keys without the recipient
     failures: list[dict] = field(default_factory=list)  # emails that could not be delivered
     waiting: list[dict] = field(default_factory=list)  # emails to retry: count per last error
+
+    @cached_property
+    def links(self) -> dict[int, UnitLinks]:
+        """Each unit's private links (a quiet day's decisions never look them up)."""
+        return self.load_links()
 
     def submitted(self, deadline: Deadline, unit: Unit, as_of: datetime) -> bool:
         state = submission_state(
@@ -70,21 +77,18 @@ def due_reminders(state: PlanState, as_of: datetime) -> list[Decision]:
     """Every reminder due now: the latest open stage per unit and deadline, if not yet sent."""
     decisions = []
     for deadline in state.deadlines:
-        stages = schedule(
-            deadline.due_at, Policy.from_rules(deadline.reminder_policy), state.calendar
+        policy = Policy.from_rules(deadline.reminder_policy)
+        stage = latest_open(
+            schedule(deadline.due_at, policy, state.calendar), state.calendar, as_of
         )
+        if stage is None:
+            continue
         for unit in state.units:
-            if (deadline.id, unit.id) not in state.owed:
-                continue
-            sent = {
-                stage.name
-                for stage in stages
-                if reminder_key(deadline, unit, stage.name) in state.sent_reminders
-            }
-            stage = due_stage(
-                stages, state.calendar, as_of, state.submitted(deadline, unit, as_of), sent
-            )
-            if stage is not None:
+            if (
+                (deadline.id, unit.id) in state.owed
+                and reminder_key(deadline, unit, stage.name) not in state.sent_reminders
+                and not state.submitted(deadline, unit, as_of)
+            ):
                 decisions.append(Decision(unit, deadline, stage))
     return decisions
 

@@ -28,6 +28,7 @@ import anyio
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from config.settings import Settings
 from domain.dates import TZ
 from domain.uploads import KINDS
 from models import filestore
@@ -35,7 +36,6 @@ from models.db import session_scope
 from models.tables import OutboxMessage
 from notifications import outbox
 from notifications.smtp_url import SmtpTarget, parse_smtp_url
-from thidua.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +119,28 @@ def _tls_context(cafile: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)
 
 
+class SmtpSetupError(aiosmtplib.SMTPException):
+    """The server cannot be used as configured: it offers no STARTTLS, its certificate does not
+    verify, it refuses the login or wants one first. The same for every message, so the run
+    stops and the mail waits, its attempts not counted; the message says what to fix."""
+
+
+LOGIN = (
+    "THIDUA_SMTP_USERNAME và mật khẩu (THIDUA_SMTP_PASSWORD hoặc khối Secret "
+    "THIDUA_SMTP_PASSWORD_BLOCK)"
+)
+
+
 @dataclass
 class SmtpTransport(Transport):
     """One reused connection; reconnects when the server dropped it."""
 
     target: SmtpTarget
     _client: aiosmtplib.SMTP | None = field(default=None, init=False)
+
+    @property
+    def _server(self) -> str:
+        return f"máy chủ SMTP {self.target.hostname}:{self.target.port}"
 
     def _new_client(self) -> aiosmtplib.SMTP:
         encrypted = self.target.use_tls or self.target.start_tls
@@ -133,21 +149,80 @@ class SmtpTransport(Transport):
             hostname=self.target.hostname,
             port=self.target.port,
             use_tls=self.target.use_tls,
-            start_tls=self.target.start_tls,  # never upgrade (or not) silently
-            username=self.target.username,
-            password=self.target.password,
+            start_tls=False,  # `_connect` upgrades when asked, never silently (or not)
             timeout=self.target.timeout,
             tls_context=context,
         )
 
     async def _connect(self) -> None:
-        if self._client is None or not self._client.is_connected:
-            self._client = self._new_client()
-            await self._client.connect(timeout=self.target.connect_timeout)
+        """Connect; for smtp+starttls:// upgrade before anything else is said, refusing a server
+        that cannot; then log in. What the settings must fix raises SmtpSetupError."""
+        if self._client is not None and self._client.is_connected:
+            return
+        client = self._client = self._new_client()
+        try:
+            await client.connect(timeout=self.target.connect_timeout)
+            if self.target.start_tls:
+                await client.ehlo()
+                if not client.supports_extension("starttls"):
+                    raise SmtpSetupError(
+                        f"{self._server} không hỗ trợ STARTTLS mà THIDUA_SMTP_URL "
+                        "(smtp+starttls://) yêu cầu, nên mật khẩu và thư không được gửi khi chưa "
+                        "mã hóa: kiểm tra tên máy chủ và cổng (thường là 587), hoặc dùng "
+                        "smtps:// nếu máy chủ mã hóa ngay từ đầu (cổng 465)"
+                    )
+                await client.starttls()
+        except (ssl.SSLError, aiosmtplib.SMTPConnectError) as error:
+            tls = error if isinstance(error, ssl.SSLError) else error.__cause__
+            if not isinstance(tls, ssl.SSLError):
+                raise
+            raise SmtpSetupError(self._tls_problem(tls)) from error
+        if self.target.username:
+            await self._log_in(client)
+
+    def _tls_problem(self, error: ssl.SSLError) -> str:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return (
+                f"chứng chỉ TLS của {self._server} không xác minh được ({error.verify_message}): "
+                "nếu chứng chỉ do CA riêng của cơ quan cấp, thêm tệp chứng chỉ của CA đó vào "
+                "THIDUA_SMTP_URL (?cafile=/đường/dẫn/ca.pem)"
+            )
+        return (
+            f"không thiết lập được kết nối TLS với {self._server} ({error.reason}): kiểm tra "
+            "THIDUA_SMTP_URL dùng đúng smtps:// (thường cổng 465) hay smtp+starttls:// "
+            "(thường cổng 587)"
+        )
+
+    async def _log_in(self, client: aiosmtplib.SMTP) -> None:
+        await client.ehlo()  # what the server offers now (after STARTTLS it must be asked again)
+        if not client.supports_extension("auth"):
+            raise SmtpSetupError(
+                f"{self._server} không cho đăng nhập (không có AUTH): nếu máy chủ chỉ cho đăng "
+                "nhập sau khi mã hóa, dùng smtp+starttls:// hoặc smtps:// trong THIDUA_SMTP_URL; "
+                "nếu máy chủ không cần đăng nhập, bỏ THIDUA_SMTP_USERNAME"
+            )
+        try:
+            await client.login(self.target.username, self.target.password or "")
+        except aiosmtplib.SMTPAuthenticationError as error:
+            raise SmtpSetupError(
+                f"{self._server} từ chối đăng nhập của {self.target.username} "
+                f"({error.code} {error.message}): kiểm tra {LOGIN}"
+            ) from error
 
     async def send(self, message: Outgoing) -> None:
         await self._connect()
-        errors, _ = await self._client.sendmail(message.sender, [message.recipient], message.data)
+        try:
+            errors, _ = await self._client.sendmail(
+                message.sender, [message.recipient], message.data
+            )
+        except aiosmtplib.SMTPSenderRefused as error:
+            if error.code != 530:  # RFC 3207 and 4954: encrypt or log in first
+                raise
+            raise SmtpSetupError(
+                f"{self._server} đòi mã hóa hoặc đăng nhập trước khi nhận thư ({error.code} "
+                f"{error.message}): dùng smtp+starttls:// hoặc smtps:// trong THIDUA_SMTP_URL "
+                f"và đặt {LOGIN}"
+            ) from error
         if errors:  # one recipient per message, so any refusal is that recipient's
             code, text = next(iter(errors.values()))
             raise aiosmtplib.SMTPRecipientRefused(code, text, message.recipient)
@@ -188,14 +263,18 @@ BREAKER_LIMIT = 3  # consecutive connection failures or timeouts that stop a run
 @dataclass
 class CircuitBreaker:
     """Counts consecutive connection failures and timeouts; any reply from the server resets
-    the count. Open at `limit`: every further message would only wait for its timeout."""
+    the count. Open at `limit`: every further message would only wait for its timeout. Open at
+    once on a SmtpSetupError: every further message would fail the same way."""
 
     limit: int = BREAKER_LIMIT
     failures: int = 0
     last_error: str = ""
+    setup: str | None = None  # what the settings must fix
 
     def record(self, error: Exception | None) -> None:
-        if isinstance(error, (ConnectionError, TimeoutError)):
+        if isinstance(error, SmtpSetupError):
+            self.setup = str(error)
+        elif isinstance(error, (ConnectionError, TimeoutError)):
             self.failures += 1
             self.last_error = classify(error)[1]
         elif error is None or isinstance(error, aiosmtplib.SMTPException):
@@ -203,9 +282,11 @@ class CircuitBreaker:
 
     @property
     def open(self) -> bool:
-        return self.failures >= self.limit
+        return self.setup is not None or self.failures >= self.limit
 
     def reason(self) -> str:
+        if self.setup:
+            return f"Tạm dừng gửi: {self.setup}; thư vẫn chờ, được gửi ở lượt gửi sau khi khắc phục"
         return (
             f"Tạm dừng gửi: máy chủ SMTP không kết nối được hoặc không trả lời "
             f"{self.failures} lần liên tiếp (lỗi cuối: {self.last_error}); "
@@ -290,6 +371,8 @@ async def drain(
                 await transport.close()  # a fresh connection for the next message
                 error = failure
             breaker.record(error)
+            if isinstance(error, SmtpSetupError):
+                continue  # not the message's fault: it waits with the others, its try not counted
             outcome = await in_thread(record, row, error)
             claims.rows.pop(row.id, None)
             if outcome:
@@ -352,15 +435,22 @@ def transports_for(settings: Settings, *, password: str | None = None) -> list[T
     return [SmtpTransport(target) for _ in range(max(1, settings.smtp_connections))]
 
 
+async def password_from_block(name: str) -> str:
+    """The SMTP password kept in the Prefect Secret block `name` (THIDUA_SMTP_PASSWORD_BLOCK)."""
+    from prefect.blocks.system import Secret  # imported only when a block holds the password
+
+    return (await Secret.aload(name)).get()
+
+
 async def send_outbox(
-    engine: Engine,
-    settings: Settings,
-    *,
-    password: str | None = None,
-    wait_for_leases: bool = False,
+    engine: Engine, settings: Settings, *, wait_for_leases: bool = False
 ) -> SendReport:
-    """Send the outbox as configured; a scheduled mail run sets `wait_for_leases` (see `drain`),
-    a receipt sent after a submission does not wait."""
+    """Send the outbox as configured (the password from the settings or their Secret block); a
+    scheduled mail run sets `wait_for_leases` (see `drain`), a receipt sent after a submission
+    does not wait."""
+    password = None
+    if settings.smtp_url and settings.smtp_password_block:
+        password = await password_from_block(settings.smtp_password_block)
     transports = transports_for(settings, password=password)
     return await drain(
         engine,

@@ -4,11 +4,11 @@ from datetime import date, time
 
 from sqlmodel import Session, func, select
 
-from domain.workdays import vietnam_calendar
+from domain.workdays import WorkCalendar, vietnam_calendar
 from models import queries
+from models.links import Links
 from models.tables import Bloc, Contact, OutboxMessage, YearPlan
 from notifications.drafts import PlanState, UnitLinks
-from thidua.links import Links
 
 
 def active_plan_states(session: Session, *, links: Links) -> list[PlanState]:
@@ -18,22 +18,54 @@ def active_plan_states(session: Session, *, links: Links) -> list[PlanState]:
     return [plan_state(session, plan=plan, links=links) for plan in plans]
 
 
-def plan_state(
-    session: Session, *, plan: YearPlan, links: Links, link_units: list[int] | None = None
-) -> PlanState:
-    """`link_units` limits the private links looked up (a receipt needs one unit's, not all)."""
-    bloc = session.get(Bloc, plan.bloc_id)
-    units = queries.plan_units(session=session, plan=plan)
-    rounds, anniversaries, deadlines, _ = queries.plan_events(session=session, plan=plan)
-    contacts = session.exec(select(Contact).where(Contact.unit_id.in_([u.id for u in units]))).all()
+def plan_calendar(plan: YearPlan) -> WorkCalendar:
+    """The plan's working days and office hours (Vietnamese holidays plus the plan's own)."""
     rules = plan.rules.get("calendar", {})
     opens, closes = (time.fromisoformat(t) for t in rules.get("office_hours", ["07:30", "17:00"]))
-    calendar = vietnam_calendar(
+    return vietnam_calendar(
         [plan.year],
         extra_holidays=[date.fromisoformat(d) for d in rules.get("extra_holidays", [])],
         extra_working_days=[date.fromisoformat(d) for d in rules.get("extra_working_days", [])],
         office_hours=(opens, closes),
     )
+
+
+def plan_state(
+    session: Session, *, plan: YearPlan, links: Links, only_units: set[int] | None = None
+) -> PlanState:
+    """With `only_units`, what a receipt to those units needs: their rows, without the bloc's
+    mail history (reminders sent, failures), so that its cost does not grow with the bloc."""
+    bloc = session.get(Bloc, plan.bloc_id)
+    units = queries.plan_units(session=session, plan=plan, only=only_units)
+    rounds, anniversaries, deadlines, _ = queries.plan_events(session=session, plan=plan)
+    contacts = session.exec(select(Contact).where(Contact.unit_id.in_([u.id for u in units]))).all()
+    state = PlanState(
+        plan_id=plan.id,
+        year=plan.year,
+        bloc_name=bloc.name,
+        calendar=plan_calendar(plan),
+        units=units,
+        unit_names=queries.unit_names(session=session, bloc_id=bloc.id),
+        focal_points={c.unit_id: c for c in contacts if c.role == "focal_point"},
+        leaders={c.unit_id: c for c in contacts if c.role == "leader"},
+        secretariat=session.get(Contact, plan.secretariat_contact_id),
+        deadlines=[d for d in deadlines if not d.cancelled],
+        rounds=[r for r in rounds if not r.cancelled],
+        anniversaries=[a for a in anniversaries if not a.cancelled],
+        owed=queries.obligations(session=session, plan=plan, only=only_units),
+        receipts=queries.accepted_receipts(session=session, plan=plan, only=only_units),
+        load_links=lambda: {
+            unit_id: UnitLinks(*urls)
+            for unit_id, urls in links.for_units(session, [u.id for u in units]).items()
+        },
+    )
+    if only_units is None:
+        _add_mail_history(session, plan, state)
+    return state
+
+
+def _add_mail_history(session: Session, plan: YearPlan, state: PlanState) -> None:
+    """The reminders already sent, the emails that failed and those waiting to be retried."""
     sent = session.exec(
         select(OutboxMessage.key).where(
             OutboxMessage.plan_id == plan.id,
@@ -58,30 +90,8 @@ def plan_state(
         .order_by(func.count().desc(), OutboxMessage.last_error)
         .limit(5)
     ).all()
-    return PlanState(
-        plan_id=plan.id,
-        year=plan.year,
-        bloc_name=bloc.name,
-        calendar=calendar,
-        units=units,
-        unit_names={u.id: u.name for u in queries.bloc_units(session=session, bloc_id=bloc.id)},
-        focal_points={c.unit_id: c for c in contacts if c.role == "focal_point"},
-        leaders={c.unit_id: c for c in contacts if c.role == "leader"},
-        secretariat=session.get(Contact, plan.secretariat_contact_id),
-        deadlines=[d for d in deadlines if not d.cancelled],
-        rounds=[r for r in rounds if not r.cancelled],
-        anniversaries=[a for a in anniversaries if not a.cancelled],
-        owed=queries.obligations(session=session, plan=plan),
-        receipts=queries.accepted_receipts(session=session, plan=plan),
-        links={
-            unit_id: UnitLinks(*urls)
-            for unit_id, urls in links.for_units(
-                session, link_units if link_units is not None else [u.id for u in units]
-            ).items()
-        },
-        sent_reminders={key.rsplit(":", 1)[0] for key in sent},
-        failures=[
-            {"recipient": m.recipient, "subject": m.subject, "error": m.last_error} for m in failed
-        ],
-        waiting=[{"count": count, "error": error} for error, count in waiting],
-    )
+    state.sent_reminders = {key.rsplit(":", 1)[0] for key in sent}
+    state.failures = [
+        {"recipient": m.recipient, "subject": m.subject, "error": m.last_error} for m in failed
+    ]
+    state.waiting = [{"count": count, "error": error} for error, count in waiting]

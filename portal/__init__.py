@@ -1,1 +1,1 @@
-"""The HTTP app: calendar feeds now; the submission portal and API will join it."""
+"""The web app: units' pages and ballots, the secretariat's page, the feeds and the API."""

@@ -26,10 +26,10 @@ from models.db import session_scope
 from models.scores import sheet_view
 from models.tables import Bloc, Deadline, Unit, YearPlan
 from models.year_end import YearEndError, import_verification, unit_scores, verify_score
+from operations.intake import take_submission
+from operations.year_end_documents import verification_sheet
 from portal.limits import read_form
 from portal.pages import PlanYear, render_page
-from thidua.intake import take_submission
-from thidua.year_end_documents import verification_sheet
 
 router = APIRouter(include_in_schema=False)
 basic = HTTPBasic(auto_error=False)

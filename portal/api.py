@@ -140,7 +140,9 @@ def unit_status(token: str, request: Request) -> UnitOut:
         "multipart/form-data với cùng các trường như trang nộp hồ sơ: `files` (tệp hồ sơ), "
         "`note`; đăng ký thi đua: `collective_title`, `count_1`…`count_3` (Lao động tiên tiến, "
         "Chiến sĩ thi đua cơ sở, Chiến sĩ thi đua cấp tỉnh); tự chấm điểm: `score_file` (mẫu Excel) "
-        "hoặc `score_<mã tiêu chí>`, và `evidence_<mã tiêu chí>` (tài liệu kiểm chứng). "
+        "hoặc `score_<mã tiêu chí>`, và `evidence_<mã tiêu chí>` (tài liệu kiểm chứng: bắt buộc "
+        "cho mỗi tiêu chí tự chấm trên 0 điểm khi bảng điểm yêu cầu, trừ khi cột E của mẫu Excel "
+        "đã ghi đường dẫn hay số, ký hiệu văn bản). "
         "Hồ sơ không hợp lệ vẫn được lưu (status = rejected) và trả về 422 kèm `errors`."
     ),
     responses={

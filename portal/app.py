@@ -8,10 +8,10 @@ import anyio
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.settings import Settings, get_settings
 from models.db import make_engine
 from portal import admin, api, ballots, errors, feeds, headers, limits, pages
 from portal.feed_cache import FeedCache
-from thidua.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

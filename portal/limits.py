@@ -15,7 +15,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from thidua.intake import Upload
+from operations.intake import Upload
 
 MAX_FILES = 100
 MAX_FIELDS = 200

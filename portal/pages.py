@@ -16,21 +16,21 @@ from sqlmodel import Session, select
 
 from domain.dates import fmt_day, fmt_instant, last_day
 from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
-from domain.self_score import Entry, check_self_score
+from domain.self_score import Entry, check_self_score, missing_evidence
 from domain.status import SubmissionState, submission_state
 from domain.uploads import KINDS
 from models import queries
 from models.access import unit_for_token
 from models.db import session_scope
+from models.links import Links
 from models.scores import SheetView, sheet_view
 from models.submissions import history
 from models.tables import Bloc, Deadline, Membership, Unit, YearPlan
 from notifications.mailer import send_outbox
+from operations.intake import take_submission
 from portal.limits import read_form
 from portal.score_workbook import build_template, read_workbook
 from portal.year_end_sections import ballot_sections, score_sections
-from thidua.intake import take_submission
-from thidua.links import Links
 
 router = APIRouter(include_in_schema=False)
 # A year in an address; a larger number would overflow the database's integer (a 500).
@@ -90,6 +90,7 @@ def unit_page_response(
 ):
     settings = request.app.state.settings
     now = datetime.now(UTC)
+    views = {plan.year: sheet_view(session, plan=plan) for plan in plans}
     items = []
     for plan in plans:
         deadlines = [
@@ -98,7 +99,7 @@ def unit_page_response(
         owed = queries.obligations(session=session, plan=plan)
         deadlines = [d for d in deadlines if (d.id, unit.id) in owed]
         past = history(session, unit_id=unit.id, deadline_ids=[d.id for d in deadlines])
-        names = {u.id: u.name for u in queries.bloc_units(session=session, bloc_id=plan.bloc_id)}
+        names = queries.unit_names(session=session, bloc_id=plan.bloc_id)
         for d in deadlines:
             entries = past.get(d.id, [])
             received = [s.received_at for s, _ in entries if s.status == "accepted"]
@@ -110,6 +111,7 @@ def unit_page_response(
                     "kind": d.kind,
                     "year": plan.year,
                     "template_url": f"/don-vi/{token}/bang-diem/{plan.year}.xlsx",
+                    "evidence_required": views[plan.year].sheet.evidence_required,
                     "title": d.title,
                     "wording": d.wording,
                     "last_day": fmt_day(last_day(d.due_at)),
@@ -139,7 +141,6 @@ def unit_page_response(
         "ballot_errors": [],
         **extra,
     }
-    views = {plan.year: sheet_view(session, plan=plan) for plan in plans}
     sheet_rows = {year: _sheet_rows(view) for year, view in views.items()}
     return render_page(
         "unit.html.j2",
@@ -366,4 +367,10 @@ def _self_score(
                 "Chưa có bảng tự chấm điểm: tải lên tệp Excel theo mẫu hoặc nhập điểm trên trang.",
             ]
     data, problems = check_self_score(view.items, entries, view.sheet.step)
+    named = {code: entry.evidence for code, entry in entries.items() if entry.evidence}
+    if view.sheet.evidence_required:
+        files = {u.criterion_code for group in uploads.values() for u in group if u.criterion_code}
+        problems += missing_evidence(view.items, data["scores"], files | set(named))
+    if named:
+        data["evidence"] = named  # kept with the version, for the verification
     return data, errors + problems

@@ -19,6 +19,7 @@ SHEET = "Tự chấm điểm"
 META = "thidua"
 FIRST_ROW = 6
 TEMPLATE_ROWS = 1_000  # far more rows than any score sheet has items: bounds a forged sheet
+EVIDENCE_CHARACTERS = 2_000  # of column E (note, evidence link) kept per item
 UNREADABLE = "Tệp bảng điểm không phải bảng tính Excel (.xlsx) đọc được."
 OPEN = Protection(locked=False)
 
@@ -140,12 +141,15 @@ def _entries(
         return {}, ["Tệp bảng điểm là mẫu của đơn vị khác: hãy tải mẫu trên trang của đơn vị mình."]
     entries = {}
     rows = workbook[SHEET].iter_rows(
-        min_row=FIRST_ROW, max_row=FIRST_ROW + TEMPLATE_ROWS, max_col=4
+        min_row=FIRST_ROW, max_row=FIRST_ROW + TEMPLATE_ROWS, max_col=5
     )
-    for row, (code_cell, _, _, cell) in enumerate(rows, start=FIRST_ROW):
+    for row, (code_cell, _, _, cell, note) in enumerate(rows, start=FIRST_ROW):
         code = code_cell.value
         protection = getattr(cell, "protection", None)  # a missing cell has none
         if not code or protection is None or protection.locked:
             continue  # headings: no open score cell
-        entries[str(code).strip()] = Entry(cell.value, f"Ô D{row}", formula=cell.data_type == "f")
+        evidence = " ".join(str(note.value or "").split())[:EVIDENCE_CHARACTERS] or None
+        entries[str(code).strip()] = Entry(
+            cell.value, f"Ô D{row}", formula=cell.data_type == "f", evidence=evidence
+        )
     return entries, []

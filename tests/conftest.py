@@ -1,13 +1,12 @@
-"""Fixtures: real databases (SQLite and PostgreSQL), the CLI as a subprocess, plan files.
+"""Fixtures: real databases (SQLite and PostgreSQL), the CLI, plan files, SMTP and web servers.
 
 Every test that takes `db` runs once per backend. PostgreSQL is required: if it cannot be
 reached the suite errors instead of skipping, so a green run always covered both.
 """
 
+import contextlib
 import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +29,15 @@ PG_ADMIN_URL = os.environ.get(
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@dataclass(frozen=True)
+class Ran:
+    """What a command left: its exit code and what it printed (as subprocess.CompletedProcess)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 @dataclass
 class Database:
     url: str
@@ -37,16 +45,23 @@ class Database:
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
 
-    def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-        """Run `thidua ARGS` against this database, as a user would."""
-        result = subprocess.run(
-            [sys.executable, "-m", "thidua", *args],
-            cwd=self.data_dir,
-            env={**os.environ, **self.env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def cli(self, *args: str, check: bool = False) -> "Ran":
+        """Run `thidua ARGS` against this database in this process (typer's runner: the same
+        command, arguments, environment, working folder, output streams and exit code as a
+        user's shell, without starting Python again). An error the command does not turn into
+        a message fails the test with its traceback instead of becoming exit code 1."""
+        from typer.testing import CliRunner
+
+        from config.settings import get_settings
+        from thidua.cli import app
+
+        get_settings.cache_clear()
+        try:
+            with contextlib.chdir(self.data_dir):
+                ran = CliRunner().invoke(app, list(args), env=self.env, catch_exceptions=False)
+        finally:
+            get_settings.cache_clear()
+        result = Ran(ran.exit_code, ran.stdout, ran.stderr)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"thidua {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
@@ -136,7 +151,7 @@ def prefect_server():
 @pytest.fixture
 def settings_for(monkeypatch):
     """Point the process's settings (as flows read them) at a test database, plus extras."""
-    from thidua.settings import get_settings
+    from config.settings import get_settings
 
     def use(db, **extra: str):
         for name, value in {**db.env, **extra}.items():
@@ -225,12 +240,12 @@ def portal(db, tmp_path, plan_text, write_plan):
     """The app with the example plan (so-ket owed by syt and bdt only), and each unit's link."""
     from sqlmodel import select
 
+    from config.settings import Settings
     from models.db import session_scope
+    from models.links import Links
     from models.plan_file import read_plan
     from models.plan_store import load_plan
     from models.tables import Unit, YearPlan
-    from thidua.links import Links
-    from thidua.settings import Settings
 
     text = plan_text.replace(
         "    date: 2020-06-20\n", "    date: 2020-06-20\n    owed_by: [syt, bdt]\n"

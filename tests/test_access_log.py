@@ -14,14 +14,14 @@ import pytest
 from sqlmodel import select
 
 from calendars.publish import publish_feeds
+from config.settings import Settings
 from models.db import session_scope
+from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Unit, YearPlan
 from portal.server_log import RedactingFormatter
 from tests.conftest import EXAMPLE_PLAN, free_port
-from thidua.links import Links
-from thidua.settings import Settings
 
 TOKEN = "kag3pY-iuGlYCVM4VSbtEN65caJRFZctyBVbtMdhU30"  # the shape of a real one
 

@@ -3,11 +3,26 @@
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from models.tables import Submission
 from tests.conftest import ADMIN_AUTH as AUTH
 from tests.conftest import PDF, running
+
+
+def stored(engine) -> dict[str, list]:
+    """Every row of every table, read directly: a refused form must leave all of it as it was."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(connection.execute(table.select()).all(), key=repr)
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def stored_files(db) -> list[str]:
+    """The file store's content (uploads kept by SHA-256, and those in progress)."""
+    root = db.data_dir / "files"
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 @pytest.mark.parametrize("auth", [None, ("vanphong", "sai"), ("khac", AUTH[1])])
@@ -61,30 +76,39 @@ def test_admin_sees_the_state_and_records_a_paper_submission(admin_portal, db):
         "vanphong",
         "CV 12/BDT",
     )
+    before, files = stored(db.engine), stored_files(db)
     bad = admin_portal.post(
-        "/quan-tri/ghi-nhan/2020", data={**form, "unit": "khong-co", "received_at": ""}, auth=AUTH
+        "/quan-tri/ghi-nhan/2020",
+        data={**form, "unit": "khong-co", "received_at": ""},
+        files=[("files", ("cv-2.pdf", PDF + b"% another file\n", "application/pdf"))],
+        auth=AUTH,
     )
     assert bad.status_code == 422
     assert (
         "Đơn vị: hãy chọn một đơn vị trong danh sách." in bad.text
         and "Ngày giờ nhận: hãy nhập ngày và giờ." in bad.text
     )
+    assert stored(db.engine) == before and stored_files(db) == files
 
 
 def test_admin_verifies_a_score_with_its_reason_and_sees_the_ranking(admin_portal, db):
     form = {"unit": "syt", "item": "I.1", "value": "20"}
+    before = stored(db.engine)
     refused = admin_portal.post("/quan-tri/tham-dinh/2020", data=form, auth=AUTH)
     assert refused.status_code == 422 and "cần ghi lý do" in refused.text
+    assert stored(db.engine) == before
     form["reason"] = "Không có tài liệu kiểm chứng"
     saved = admin_portal.post("/quan-tri/tham-dinh/2020", data=form, auth=AUTH)
     assert saved.status_code == 200 and "Đã ghi điểm thẩm định: Sở Y tế, I.1 = 20." in saved.text
     ranking = saved.text.split("Xếp hạng theo điểm hiện tại", 1)[1].split("</table>", 1)[0]
     first = ranking.split("<tr>")[2]
     assert "Sở Y tế" in first and "20</td>" in first  # the only unit with points so far
+    before = stored(db.engine)
     too_high = admin_portal.post(
         "/quan-tri/tham-dinh/2020", data={**form, "value": "31"}, auth=AUTH
     )
     assert too_high.status_code == 422 and "vượt điểm tối đa 30" in too_high.text
+    assert stored(db.engine) == before
     with Session(db.engine) as session:
         from models.tables import Score
 
@@ -92,11 +116,13 @@ def test_admin_verifies_a_score_with_its_reason_and_sees_the_ranking(admin_porta
         assert (score.verified_points, score.verified_by) == (20, "vanphong")
 
 
-def test_admin_addresses_with_an_impossible_year_answer_404_not_500(admin_portal):
+def test_admin_addresses_with_an_impossible_year_answer_404_not_500(admin_portal, db):
     huge = 10**22  # overflows the database's integer (a 500 before)
+    before = stored(db.engine)
     for method, path in [
         ("POST", f"/quan-tri/tham-dinh/{huge}"),
         ("GET", f"/quan-tri/tham-dinh/{huge}/phieu-tham-dinh.xlsx"),
     ]:
         response = admin_portal.request(method, path, auth=AUTH, data={"unit": "syt"})
         assert response.status_code == 404 and "Không tìm thấy" in response.text, path
+    assert stored(db.engine) == before

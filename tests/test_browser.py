@@ -60,6 +60,8 @@ def test_a_unit_registers_and_uploads_its_self_score_in_a_browser(portal, page, 
         code = sheet[f"A{row}"].value
         if code and not sheet[f"D{row}"].protection.locked:
             sheet[f"D{row}"] = sheet[f"C{row}"].value if str(code).startswith("I") else 0
+            if str(code).startswith("I"):  # a criterion: its evidence, as the plan requires
+                sheet[f"E{row}"] = f"Quyết định số 12/QĐ-SYT, mục {code}"
     filled = io.BytesIO()
     workbook.save(filled)
     (tmp_path / "bang-diem.xlsx").write_bytes(filled.getvalue())

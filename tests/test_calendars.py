@@ -1,21 +1,25 @@
 """Feeds: valid RFC 5545 read by two independent parsers, stable UIDs, SEQUENCE on edits,
 CANCELLED on removal, live status in private feeds."""
 
+import base64
+import hashlib
+import hmac
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
+from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from calendars.publish import CANCELLED_GRACE, bloc_feed_key, publish_feeds, unit_feed_key
+from config.settings import Settings
 from models.db import session_scope
+from models.links import Links, subscribe_links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Deadline, Feed, Submission, Unit, YearPlan
-from thidua.links import Links, subscribe_links
-from thidua.settings import Settings
 
 T0 = datetime(2020, 2, 20, 2, 0, tzinfo=UTC)  # 09:00 20/02/2020 in Hà Nội: the plan is activated
 
@@ -238,14 +242,24 @@ def test_a_draft_plan_is_not_published(db, plan_text, write_plan, settings):
     assert feeds(db) == {}
 
 
+def first_token(key: str, purpose: str, unit_id: int) -> str:
+    """A unit's first private token as models/access.py documents it: HMAC-SHA256 of
+    "purpose:unit:generation" under the secret key, URL-safe base64 without padding."""
+    digest = hmac.new(key.encode(), f"{purpose}:{unit_id}:1".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 def test_static_files_mirror_the_urls(db, publish, plan_text, settings, tmp_path):
     settings.calendar_dir = tmp_path / "static"
+    settings.secret_key = SecretStr("khoa-bi-mat-cua-bai-kiem-tra")
     bodies = publish(plan_text)
     assert (tmp_path / "static" / "bg-vhxh" / "2020.ics").read_bytes() == bodies[BLOC]
     with Session(db.engine) as session:
         unit = session.exec(select(Unit).where(Unit.code == "syt")).one()
+        token = first_token("khoa-bi-mat-cua-bai-kiem-tra", "calendar", unit.id)
         url = Links(settings.base_url, settings.signing_key()).unit_feed_url(session, unit.id)
-    private = tmp_path / "static" / "private" / url.rsplit("/", 1)[1]
+    assert url == f"https://thidua.example.gov.vn/calendars/private/{token}.ics"
+    private = tmp_path / "static" / "private" / f"{token}.ics"
     assert private.read_bytes() == bodies[unit_key(db, "syt")]
     assert len(list((tmp_path / "static" / "private").glob("*.ics"))) == 9
 

@@ -3,7 +3,9 @@
 import functools
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -16,6 +18,7 @@ from models.tables import Submission, Unit, YearPlan
 from tests.conftest import EXAMPLE_PLAN
 
 CSV = "ma_don_vi,nguoi_gui,thoi_gian\r\nsyt,Văn phòng Sở Y tế,2020-03-01T09:00:00+07:00\r\nkhong-co,Ai đó,\r\n"
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 ROWS = [{"ma_don_vi": "bdt", "ghi_chu": "Đăng ký qua biểu mẫu"}]
 
 
@@ -48,12 +51,21 @@ def test_new_rows_become_submissions_once(prefect_server, db, settings_for, expo
         {"url": f"{exports}/dang-ky.json", "year": 2020, "deadline": "dang-ky"},
     ]
     settings_for(db, THIDUA_COLLECT_SOURCES=json.dumps(sources))
+    before = datetime.now(UTC)
     first = collect_submissions()
-    assert [row["Kết quả"] for row in first] == [
-        "ghi nhận lúc 09:00 01/03/2020",
-        "mã đơn vị không có trong kế hoạch",
-        first[2]["Kết quả"],
+    after = datetime.now(UTC)
+    assert first[:2] == [
+        {"Đơn vị": "Sở Y tế", "Hạn nộp": "dang-ky", "Kết quả": "ghi nhận lúc 09:00 01/03/2020"},
+        {
+            "Đơn vị": "khong-co",
+            "Hạn nộp": "dang-ky",
+            "Kết quả": "mã đơn vị không có trong kế hoạch",
+        },
     ]
+    # The JSON row gives no time: it is recorded at the moment the flow ran.
+    assert len(first) == 3
+    assert (first[2]["Đơn vị"], first[2]["Hạn nộp"]) == ("Ban Dân tộc tỉnh", "dang-ky")
+    assert first[2]["Kết quả"] in recorded_between(before, after)
     assert collect_submissions() == [first[1]]  # nothing new; the unknown unit is reported again
     with Session(db.engine) as session:
         rows = session.exec(
@@ -62,3 +74,16 @@ def test_new_rows_become_submissions_once(prefect_server, db, settings_for, expo
     assert sorted(code for code, _ in rows) == ["bdt", "syt"]
     syt = next(s for code, s in rows if code == "syt")
     assert syt.channel == "import" and syt.data["row"]["nguoi_gui"] == "Văn phòng Sở Y tế"
+    assert syt.received_at == datetime(2020, 3, 1, 2, 0, tzinfo=UTC)
+    bdt = next(s for code, s in rows if code == "bdt")
+    assert before <= bdt.received_at <= after
+
+
+def recorded_between(start: datetime, end: datetime) -> set[str]:
+    """The flow's "recorded at" text for every minute from `start` to `end`, in Hà Nội time."""
+    minute = start.astimezone(HANOI).replace(second=0, microsecond=0)
+    texts = set()
+    while minute <= end:
+        texts.add(f"ghi nhận lúc {minute:%H:%M %d/%m/%Y}")
+        minute += timedelta(minutes=1)
+    return texts

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from models import filestore
 from models.db import session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Contact, Deadline, Submission, SubmissionFile, Unit, YearPlan
+from operations.intake import Upload, take_submission
 from tests.conftest import PDF, ROOT
-from thidua.intake import Upload, take_submission
-from thidua.settings import Settings
 
 RACERS = 20
 RECEIVED = datetime(2020, 6, 15, 3, 0, tzinfo=UTC)

@@ -19,6 +19,7 @@ from prefect.settings import PREFECT_API_URL
 from prefect.states import Late
 from sqlmodel import Session, select
 
+from config.settings import get_settings
 from domain.dates import TZ
 from flows.chase import chase_submissions, open_round
 from flows.schedules import morning, sync_plan_schedules
@@ -28,7 +29,6 @@ from models.plan_store import load_plan
 from models.tables import OutboxMessage, YearPlan
 from tests.conftest import EXAMPLE_PLAN, ROOT, Database, RecordingHandler, free_port
 from thidua.service import DEPLOY, WORK_POOL, ensure_work_pool
-from thidua.settings import get_settings
 
 CONFIG = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
 SPECS = {spec["name"]: spec for spec in CONFIG["deployments"]}

@@ -2,6 +2,11 @@
 
 import yaml
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 from sqlmodel import Session, select
 
 from flows.plan import load_plan
@@ -9,23 +14,31 @@ from models.tables import YearPlan
 from tests.conftest import EXAMPLE_PLAN, ROOT
 
 
-async def _artifact(key: str) -> str:
-    async with get_client() as client:
-        artifact = await client.read_latest_artifacts()
-        return next(a.data for a in artifact if a.key == key)
+def _artifacts(state, key: str) -> list[str]:
+    """What the run that ended in `state` published under `key` (not another test's run: the
+    Prefect server is shared by the session)."""
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[key]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            )
+        )
+    return [artifact.data for artifact in artifacts]
 
 
 def test_load_plan_flow_loads_the_plan_and_reports_an_artifact(prefect_server, db, settings_for):
-    import asyncio
-
     settings_for(db)
     state = load_plan(str(EXAMPLE_PLAN), return_state=True)
     assert state.is_completed(), state.message
     with Session(db.engine) as session:
         assert session.exec(select(YearPlan)).one().year == 2020
-    assert "Đã nạp kế hoạch năm 2020" in asyncio.run(_artifact("plan-bg-vhxh-2020"))
+    (report,) = _artifacts(state, "plan-bg-vhxh-2020")
+    assert "Đã nạp kế hoạch năm 2020" in report
     again = load_plan(str(EXAMPLE_PLAN), return_state=True)
     assert again.result() == []
+    (unchanged,) = _artifacts(again, "plan-bg-vhxh-2020")
+    assert "Kế hoạch năm 2020 không có gì thay đổi." in unchanged
 
 
 def test_load_plan_flow_fails_with_the_problems_and_writes_nothing(

@@ -25,13 +25,13 @@ import pytest
 from sqlmodel import Session, select
 
 from calendars.publish import publish_feeds
+from config.settings import Settings
 from models.db import session_scope
+from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Submission, Unit, YearPlan
 from tests.conftest import ADMIN_AUTH, PDF, PG_ADMIN_URL, ROOT, free_port, running
-from thidua.links import Links
-from thidua.settings import Settings
 
 MB = 1_000_000
 BOUNDARY = "hostile-boundary"

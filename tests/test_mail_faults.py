@@ -18,8 +18,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from domain.dates import TZ
 from models.db import session_scope
+from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import OutboxMessage, YearPlan
@@ -30,8 +32,6 @@ from notifications.render import Rendered
 from notifications.smtp_url import SmtpUrlError, parse_smtp_url
 from notifications.state import plan_state
 from tests.conftest import EXAMPLE_PLAN, PG_ADMIN_URL, ROOT, RecordingHandler, free_port
-from thidua.links import Links
-from thidua.settings import Settings
 
 SENDER = "Khối thi đua VHXH <no-reply@thidua.example.gov.vn>"
 MONDAY = datetime(2020, 2, 24, 8, 0, tzinfo=TZ)

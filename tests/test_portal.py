@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from domain.reminders import Policy, schedule
 from models.db import session_scope
 from models.filestore import path_of
+from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Deadline, Feed, OutboxMessage, Submission, SubmissionFile, Unit, YearPlan
 from notifications.state import plan_state
 from tests.conftest import PDF, running
-from thidua.links import Links
-from thidua.settings import Settings
 
 
 def _docx() -> bytes:

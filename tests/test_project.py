@@ -1,5 +1,6 @@
 """The project's promises to a newcomer: the README's commands, CI, migrations that match."""
 
+import os
 import re
 import subprocess
 import sys
@@ -28,6 +29,24 @@ def test_migrations_match_the_tables(db):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == [], "run alembic revision --autogenerate: the tables changed"
+
+
+def test_the_schema_check_knows_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    from models.db import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD
+
+
+def test_a_database_below_the_newest_migration_is_refused_naming_the_command(db):
+    from models.db import HEAD
+
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    result = db.cli("status")
+    assert result.returncode == 1
+    assert f"phiên bản 0001, cần {HEAD}: chạy `thidua db upgrade`" in result.stderr
 
 
 def test_db_upgrade_is_idempotent(db):
@@ -61,3 +80,30 @@ def test_a_light_command_loads_no_database_web_or_prefect_library(imports):
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert set(result.stdout.split()) & HEAVY == set()
+
+
+READING = {"prefect", "flows", "uvicorn", "fastapi", "docx", "openpyxl", "alembic"}
+
+
+@pytest.mark.parametrize("command", [["status"], ["plan", "show"]])
+def test_a_command_that_reads_the_database_loads_no_migration_web_or_prefect_library(
+    db, plan_text, write_plan, command
+):
+    """These answer within two seconds: the database library, not Alembic's migration machinery
+    (a second more), nor Prefect, the web app or the document libraries."""
+    db.cli("plan", "load", str(write_plan(plan_text)), check=True)
+    probe = (
+        "import atexit, sys; from thidua.cli import app; "
+        "atexit.register(lambda: print('LOADED', *{m.split('.')[0] for m in sys.modules})); "
+        f"app({command!r})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=db.data_dir,
+        env={**os.environ, **db.env},
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.rsplit("LOADED", 1)[1].split())
+    assert "sqlalchemy" in loaded and loaded & READING == set()

@@ -14,13 +14,13 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from calendars.publish import publish_feeds
+from config.settings import Settings, SettingsError
 from models.db import session_scope
+from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Feed, Unit, YearPlan
 from tests.conftest import ADMIN_AUTH, EXAMPLE_PLAN, ROOT, free_port, running
-from thidua.links import Links
-from thidua.settings import Settings, SettingsError
 
 PUBLIC_URL = "https://thidua.example.gov.vn"
 BLOC_PATH = "/calendars/bg-vhxh/2020.ics"
@@ -212,19 +212,25 @@ def test_serve_refuses_an_empty_admin_password_in_one_line(tmp_path):
         probe.bind(("127.0.0.1", port))
 
 
-def test_up_refuses_a_user_without_password_before_starting_anything(tmp_path, monkeypatch, capsys):
+def test_up_refuses_a_user_without_password_before_starting_anything_or_stopping_others(
+    tmp_path, monkeypatch, capsys
+):
+    from config.settings import get_settings
     from thidua.service import run
-    from thidua.settings import get_settings
 
     monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("THIDUA_ADMIN_USER", "vanphong")
     monkeypatch.delenv("THIDUA_ADMIN_PASSWORD", raising=False)
     get_settings.cache_clear()
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         code = run(host="127.0.0.1", port=free_port(), prefect_port=free_port())
+        left_alone = bystander.poll() is None  # a process of the caller's, not of `up`'s
     finally:
         get_settings.cache_clear()
-    assert code == 1
+        bystander.kill()
+        bystander.wait()
+    assert code == 1 and left_alone
     assert capsys.readouterr().err.splitlines() == [
         "Lỗi: đã đặt THIDUA_ADMIN_USER nhưng thiếu THIDUA_ADMIN_PASSWORD: đặt mật khẩu hoặc bỏ "
         "cả THIDUA_ADMIN_USER và THIDUA_ADMIN_PASSWORD để tắt trang /quan-tri"

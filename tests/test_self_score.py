@@ -87,6 +87,8 @@ def _filled(workbook, values: dict[str, object] | None = None) -> bytes:
     rows = _rows(sheet)
     for code, row in rows.items():
         sheet[f"D{row}"] = (values or {}).get(code, sheet[f"C{row}"].value if code[0] in "I" else 0)
+        if code[0] in "I":  # a criterion: its evidence, as the plan requires
+            sheet[f"E{row}"] = f"Quyết định số 12/QĐ-SYT, mục {code}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -216,6 +218,11 @@ def test_scores_can_be_entered_on_the_page_with_evidence_per_criterion(portal, d
         files=[
             ("files", ("bao-cao.pdf", PDF, "application/pdf")),
             ("evidence_I.1", ("quyet-dinh.pdf", PDF, "application/pdf")),
+            *(
+                (f"evidence_{code}", ("minh-chung.pdf", PDF, "application/pdf"))
+                for code in codes
+                if code[0] == "I" and code != "I.1"
+            ),
         ],
     )
     assert response.status_code == 200, response.text[:3000]

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from models.tables import Submission
-from thidua.intake import Upload, check_uploads
+from operations.intake import Upload, check_uploads
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(1000)
 NOT_ALLOWED = "nội dung không phải PDF, Word (DOC/DOCX), Excel (XLS/XLSX), ảnh PNG/JPG."

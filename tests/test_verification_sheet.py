@@ -17,9 +17,9 @@ from models.plan_store import load_plan
 from models.scores import save_self_scores, sheet_view
 from models.tables import AuditEvent, Score, Unit, YearPlan
 from models.year_end import import_verification, unit_scores
+from operations.year_end_documents import verification_sheet
 from tests.conftest import ADMIN_AUTH as AUTH
 from tests.conftest import EXAMPLE_PLAN
-from thidua.year_end_documents import verification_sheet
 
 AT = datetime(2020, 12, 10, 3, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from models.db import session_scope
 from models.plan_file import read_plan
@@ -29,9 +29,20 @@ def loaded(db):
     return db
 
 
+def stored(engine) -> dict[str, list]:
+    """Every row of every table, read directly: a refusal must leave all of it as it was."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(connection.execute(table.select()).all(), key=repr)
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
 def test_a_verified_score_below_the_claim_needs_a_reason_shown_line_by_line(loaded):
+    before = stored(loaded.engine)
     refused = loaded.cli("score", "verify", "syt", "I.1", "25")
     assert refused.returncode == 1 and "cần ghi lý do" in refused.stderr
+    assert stored(loaded.engine) == before
     reason = "Chỉ tiêu tiêm chủng đạt 92%, dưới kế hoạch"
     loaded.cli("score", "verify", "syt", "I.1", "25", "--reason", reason, check=True)
     loaded.cli("score", "accept", "syt", check=True)
@@ -53,9 +64,13 @@ def test_a_verified_score_below_the_claim_needs_a_reason_shown_line_by_line(load
     ],
     ids=["above-maximum", "off-step", "unknown-code", "fractional-occurrences"],
 )
-def test_a_wrong_verified_score_is_refused_with_the_reason(loaded, args, message):
+def test_a_wrong_verified_score_is_refused_with_the_reason_and_nothing_is_stored(
+    loaded, args, message
+):
+    before = stored(loaded.engine)
     result = loaded.cli("score", "verify", "syt", *args)
     assert result.returncode == 1 and message in result.stderr
+    assert stored(loaded.engine) == before
 
 
 def open_head_poll(engine) -> None:
@@ -108,8 +123,10 @@ def test_a_paper_tally_is_recorded_counted_and_then_closes_the_portal_ballot(loa
 )
 def test_a_wrong_paper_tally_is_refused_and_nothing_is_stored(loaded, votes, message):
     open_head_poll(loaded.engine)
+    before = stored(loaded.engine)
     extra = [arg for vote in votes for arg in ("--votes", vote)]
     result = loaded.cli("vote", "record", "truong-khoi", "--returned", "9", *extra)
     assert result.returncode == 1 and message in result.stderr
     with Session(loaded.engine) as session:
         assert "paper" not in session.exec(select(Poll)).one().result
+    assert stored(loaded.engine) == before

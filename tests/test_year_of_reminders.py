@@ -8,13 +8,13 @@ from sqlmodel import select
 
 from domain.dates import TZ
 from models.db import session_scope
+from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import YearPlan
 from notifications.drafts import due_reminders, reminder_drafts, reminder_key
 from notifications.state import plan_state
 from tests.conftest import EXAMPLE_PLAN
-from thidua.links import Links
 
 DAYS_OFF_2020 = {
     date(2020, 1, 1),

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from documents.verification_sheet import UnreadableSheet, read_verification_sheet
+from operations.intake import Upload, check_uploads
 from portal.score_workbook import build_template, read_workbook
 from tests.conftest import ADMIN_AUTH, PDF
 from tests.test_hostile_requests import MB, MEMORY_BOUND, Watch, load_example, serve
-from thidua.intake import Upload, check_uploads
 
 SHEET = "xl/worksheets/sheet1.xml"
 ROW = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'

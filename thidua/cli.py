@@ -16,8 +16,8 @@ from thidua.cli_year_end import rehearse_command, score_app, vote_app
 if TYPE_CHECKING:  # the commands import what they use when they run
     from sqlalchemy import Engine
 
+    from models.links import Links
     from models.tables import Contact, Unit
-    from thidua.links import Links
 
 app = typer.Typer(
     help="thidua: tự động hóa kế hoạch thi đua của khối.",
@@ -47,8 +47,8 @@ STATE_NAMES = {"draft": "dự thảo", "active": "đang thực hiện", "closed"
 @user_errors
 def db_upgrade() -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
+    from config.settings import get_settings
     from models.db import make_engine, upgrade
-    from thidua.settings import get_settings
 
     url = get_settings().resolved_database_url
     upgrade(url)
@@ -75,10 +75,10 @@ def plan_check(file: PlanPath) -> None:
 def plan_load(file: PlanPath) -> None:
     """Nạp (hoặc cập nhật) kế hoạch vào cơ sở dữ liệu; nạp lại tệp không đổi thì không thay đổi gì."""
     from calendars.publish import publish_feeds
+    from config.settings import get_settings
     from models.db import session_scope
     from models.plan_file import read_plan
     from models.plan_store import load_plan
-    from thidua.settings import get_settings
 
     plan_file = read_plan(file)
     engine = open_engine()
@@ -103,10 +103,10 @@ def plan_load(file: PlanPath) -> None:
 def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
     """Đưa kế hoạch vào thực hiện (từ đây hệ thống bắt đầu nhắc việc)."""
     from calendars.publish import publish_feeds
+    from config.settings import get_settings
     from models import queries
     from models.db import session_scope
     from models.tables import AuditEvent
-    from thidua.settings import get_settings
 
     engine = open_engine()
     with session_scope(engine) as session:
@@ -137,15 +137,18 @@ def _sync_prefect_schedules(engine: "Engine") -> None:
     (PREFECT_API_URL in the environment); without one, `thidua up` and the daily sync do it."""
     import httpx
 
-    from thidua.settings import get_settings
+    from config.settings import get_settings
 
     settings = get_settings()
     if not settings.prefect_api_url:
         return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from flows.schedules import sync_plan_schedules  # imports Prefect: only when it is needed
 
-    try:
-        report = sync_plan_schedules(engine, settings, as_of=datetime.now(UTC))
+    try:  # the server the message names is the one asked, whatever Prefect's profile says
+        with temporary_settings(updates={PREFECT_API_URL: settings.prefect_api_url}):
+            report = sync_plan_schedules(engine, settings, as_of=datetime.now(UTC))
     except (httpx.HTTPError, OSError) as error:
         typer.echo(
             f"Chú ý: chưa cập nhật được lịch chạy trên Prefect ({settings.prefect_api_url}: "
@@ -164,9 +167,9 @@ def plan_show(year: Year = None, bloc: BlocCode = None) -> None:
     from sqlmodel import Session
 
     from domain.dates import fmt_day
-    from domain.timeline import build_timeline
     from models import queries
     from models.tables import Contact
+    from thidua.timeline import build_timeline
 
     with Session(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
@@ -257,8 +260,8 @@ def _describe_contact(contact: "Contact") -> str:
 
 
 def _links() -> "Links":
-    from thidua.links import Links
-    from thidua.settings import get_settings
+    from config.settings import get_settings
+    from models.links import Links
 
     settings = get_settings()
     return Links(settings.base_url, settings.signing_key())
@@ -269,8 +272,8 @@ def _links() -> "Links":
 def calendar_publish() -> None:
     """Dựng lại các lịch (chỉ những lịch có thay đổi mới đổi nội dung)."""
     from calendars.publish import publish_feeds
+    from config.settings import get_settings
     from models.db import session_scope
-    from thidua.settings import get_settings
 
     with session_scope(open_engine()) as session:
         changed = publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
@@ -291,10 +294,10 @@ def calendar_export(
     from sqlmodel import select
 
     from calendars.publish import bloc_feed_key, publish_feeds, unit_feed_key
+    from config.settings import get_settings
     from models import queries
     from models.db import session_scope
     from models.tables import Feed
-    from thidua.settings import get_settings
 
     with session_scope(open_engine()) as session:
         found_bloc, plan = queries.find_plan(session=session, year=year, bloc=bloc)
@@ -322,7 +325,7 @@ def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
     """In các đường dẫn: lịch chung của khối, lịch riêng và trang nộp hồ sơ của từng đơn vị."""
     from models import queries
     from models.db import session_scope
-    from thidua.links import subscribe_links
+    from models.links import subscribe_links
 
     links = _links()
     with session_scope(open_engine()) as session:
@@ -343,11 +346,11 @@ def _rotate(unit: str, year: int | None, bloc: str | None, purpose: str) -> str:
     """Revoke a unit's private link for `purpose`, issue the next one, republish the feeds
     (a static copy of a private feed is named by its token) and return the new URL."""
     from calendars.publish import publish_feeds
+    from config.settings import get_settings
     from models import queries
     from models.access import rotate_token
     from models.db import session_scope
     from models.tables import AuditEvent
-    from thidua.settings import get_settings
 
     settings = get_settings()
     now = datetime.now(UTC)
@@ -403,7 +406,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Cổng.")] = 8000,
 ) -> None:
     """Chạy máy chủ web: lịch iCalendar (và cổng nộp hồ sơ)."""
-    from thidua.settings import SettingsError, get_settings
+    from config.settings import SettingsError, get_settings
 
     settings = get_settings()
     try:
@@ -430,9 +433,9 @@ def outbox_list(
     """Liệt kê thư trong hàng đợi gửi (mới nhất trước)."""
     from sqlmodel import Session, select
 
+    from config.settings import get_settings
     from domain.dates import fmt_instant
     from models.tables import OutboxMessage
-    from thidua.settings import get_settings
 
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
@@ -477,12 +480,12 @@ def submission_record(
     """Ghi nhận hồ sơ đơn vị gửi bằng văn bản giấy hoặc công văn (dừng nhắc việc cho hạn đó)."""
     from sqlmodel import select
 
+    from config.settings import get_settings
     from domain.dates import fmt_instant, local_instant
     from models import queries
     from models.db import session_scope
     from models.tables import Deadline
-    from thidua.intake import Upload, take_submission
-    from thidua.settings import get_settings
+    from operations.intake import Upload, take_submission
 
     if channel not in ("paper", "dispatch"):
         raise fail("--channel phải là paper hoặc dispatch")

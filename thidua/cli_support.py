@@ -29,8 +29,11 @@ USER_ERRORS = [
     ("models.access", "SecretKeyChanged"),
     ("models.year_end", "YearEndError"),
     ("models.queries", "NotFound"),
-    ("thidua.settings", "SettingsError"),
+    ("config.settings", "SettingsError"),
 ]
+
+
+_engines: list["Engine"] = []  # opened by the running command
 
 
 def fail(message: str) -> typer.Exit:
@@ -44,7 +47,8 @@ def _is(error: Exception, module: str, name: str) -> bool:
 
 
 def user_errors(command: Callable) -> Callable:
-    """Turn the errors a user can fix into one line on stderr and exit code 1."""
+    """Turn the errors a user can fix into one line on stderr and exit code 1; close the
+    database connections the command opened, whatever happened."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -61,16 +65,21 @@ def user_errors(command: Callable) -> Callable:
             if _is(error, "sqlalchemy.exc", "OperationalError"):
                 raise fail(f"không kết nối được cơ sở dữ liệu: {error.orig}") from None
             raise
+        finally:
+            while _engines:
+                _engines.pop().dispose()
 
     return wrapper
 
 
 def open_engine() -> "Engine":
-    """The engine of the configured database, refused unless it is at the migration head."""
+    """The engine of the configured database, refused unless it is at the migration head;
+    disposed when the command ends (`user_errors`)."""
+    from config.settings import get_settings
     from models.db import check_schema, make_engine
-    from thidua.settings import get_settings
 
     engine = make_engine(get_settings().resolved_database_url)
+    _engines.append(engine)
     check_schema(engine)
     return engine
 

@@ -123,7 +123,7 @@ def score_sheet(
     """Xuất phiếu thẩm định (.xlsx): mỗi đơn vị một trang, điểm tự chấm và điểm đã thẩm định."""
     from models import queries
     from models.db import session_scope
-    from thidua.year_end_documents import verification_sheet
+    from operations.year_end_documents import verification_sheet
 
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)

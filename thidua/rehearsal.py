@@ -7,22 +7,27 @@ a secretariat, before it activates a plan, every email and state change the year
 import asyncio
 import logging
 import socket
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from domain.dates import TZ, fmt_date, last_day, local_day
 from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
 from domain.scoring import rank
+from domain.workdays import WorkCalendar
 from flows.chase import chase_decisions, mail_run
 from flows.close import close_run
 from flows.schedules import OPEN_ROUND, plan_schedules
 from flows.scores import scores_run
+from models import queries
 from models.db import make_engine, session_scope, upgrade
+from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.scores import sheet_view
@@ -37,10 +42,8 @@ from models.year_end import (
 )
 from notifications.drafts import round_drafts
 from notifications.mailer import send_outbox
-from notifications.state import plan_state
-from thidua.intake import Upload, take_submission
-from thidua.links import Links
-from thidua.settings import Settings
+from notifications.state import plan_calendar
+from operations.intake import Upload, take_submission
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 STATUS = {"accepted": "đã nhận", "rejected": "không hợp lệ"}
@@ -127,6 +130,19 @@ def rehearse(
     return result
 
 
+@dataclass
+class _Year:
+    """What the rehearsal knows of the plan once loaded, so a quiet day costs next to nothing."""
+
+    engine: Engine
+    settings: Settings
+    calendar: WorkCalendar
+    codes: dict[int, str]  # unit id -> code, in the plan's order
+    acts: dict[date, list[tuple[int, int, int]]]  # day -> (deadline id, unit id, version)
+    verify_on: date | None  # when the secretariat verifies the scores
+    annual_due: datetime | None  # the last annual report deadline
+
+
 def _run(plan_path: Path, settings: Settings, start: date | None, end: date | None) -> Rehearsal:
     upgrade(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
@@ -134,11 +150,11 @@ def _run(plan_path: Path, settings: Settings, start: date | None, end: date | No
         load_plan(session, read_plan(plan_path), actor="rehearsal")
         plan = session.exec(select(YearPlan)).one()
         plan.state = "active"
-        units = [u.code for u in session.exec(select(Unit).order_by(Unit.id)).all()]
-        year = plan.year
-    result = Rehearsal(behaviours_for(units))
-    day = start or date(year, 1, 1)
-    last = end or date(year + 1, 1, 31)
+        codes = {u.id: u.code for u in queries.plan_units(session=session, plan=plan)}
+        result = Rehearsal(behaviours_for(list(codes.values())))
+        year = _prepare(session, plan, engine, settings, codes, result.behaviours)
+        day = start or date(plan.year, 1, 1)
+        last = end or date(plan.year + 1, 1, 31)
     with Session(engine) as session:  # as `sync-schedules` sets them when the plan goes live
         links = Links(settings.base_url, settings.signing_key())
         schedules = plan_schedules(session, links=links, as_of=datetime.combine(day, time(), TZ))
@@ -146,14 +162,32 @@ def _run(plan_path: Path, settings: Settings, start: date | None, end: date | No
     seen = 0
     while day <= last:
         for at, act in _day(day, openings):
-            act(engine, settings, at, result)
-            seen = _collect(engine, result, seen, at)
+            act(year, at, result)
+            seen = _collect(year, result, seen, at)
         if end is None and _closed(engine):
             break
         day += timedelta(days=1)
     _summary(engine, result)
     engine.dispose()
     return result
+
+
+def _prepare(session, plan, engine, settings, codes, behaviours) -> _Year:
+    """Each unit's submission days, from its behaviour and the plan's working days."""
+    calendar = plan_calendar(plan)
+    deadlines = [d for d in queries.plan_events(session=session, plan=plan)[2] if not d.cancelled]
+    owed = queries.obligations(session=session, plan=plan)
+    acts: dict[date, list[tuple[int, int, int]]] = defaultdict(list)
+    for unit_id, code in codes.items():
+        for deadline in deadlines:
+            if (deadline.id, unit_id) not in owed:
+                continue
+            days = _submission_days(behaviours[code], calendar, last_day(deadline.due_at))
+            for version, day in enumerate(days, start=1):
+                acts[day].append((deadline.id, unit_id, version))
+    annual = [d.due_at for d in deadlines if d.kind == "self_score"]
+    verify_on = calendar.shift(last_day(max(annual)), VERIFY_AFTER) if annual else None
+    return _Year(engine, settings, calendar, codes, acts, verify_on, max(annual, default=None))
 
 
 def _day(day: date, openings: set[datetime]):
@@ -171,57 +205,50 @@ def _day(day: date, openings: set[datetime]):
     ]
 
 
-def _open_rounds(engine, settings, at, result):
-    mail_run(round_drafts, engine=engine, settings=settings, instant=at, log=QUIET)
+def _open_rounds(year: _Year, at, result):
+    mail_run(round_drafts, engine=year.engine, settings=year.settings, instant=at, log=QUIET)
 
 
-def _chase(engine, settings, at, result):
-    mail_run(chase_decisions, engine=engine, settings=settings, instant=at, log=QUIET)
+def _chase(year: _Year, at, result):
+    mail_run(chase_decisions, engine=year.engine, settings=year.settings, instant=at, log=QUIET)
 
 
-def _close_year(engine, settings, at, result):
-    with Session(engine) as session:
-        plan = session.exec(select(YearPlan)).one()
-        annual = session.exec(
-            select(Deadline).where(Deadline.plan_id == plan.id, Deadline.kind == "self_score")
-        ).all()
-    if plan.state != "active" or not annual or at < max(d.due_at for d in annual):
+def _close_year(year: _Year, at, result):
+    if year.annual_due is None or at < year.annual_due or _state(year.engine) != "active":
         return
-    for row in close_run(engine=engine, settings=settings, instant=at, log=QUIET):
+    for row in close_run(engine=year.engine, settings=year.settings, instant=at, log=QUIET):
         said = [e.text for e in result.events if e.kind == "kết thúc năm"]
         if not said or said[-1] != row["Chi tiết"]:
             result.events.append(Event(at, "kết thúc năm", None, row["Chi tiết"]))
         if row["Bước"] == "opened":
-            scores_run(engine=engine, settings=settings, instant=at, log=QUIET)
+            scores_run(engine=year.engine, settings=year.settings, instant=at, log=QUIET)
 
 
-def _units_act(engine, settings, at, result):
+def _units_act(year: _Year, at, result):
     """Each unit submits what it owes on the day its behaviour says, and votes once."""
-    links = Links(settings.base_url, settings.signing_key())
-    with session_scope(engine) as session:
+    acts = year.acts.get(at.date(), [])
+    with session_scope(year.engine) as session:
         plan = session.exec(select(YearPlan)).one()
-        if plan.state != "active":
+        polls = [
+            p for p in plan_polls(session, plan=plan) if p.state == "open" and at < p.closes_at
+        ]
+        if plan.state != "active" or not (acts or polls):
             return
-        state = plan_state(session, plan=plan, links=links, link_units=[])
-        calendar = state.calendar
-        for unit in state.units:
-            behaviour = result.behaviours[unit.code]
-            for deadline in state.deadlines:
-                days = _submission_days(behaviour, calendar, last_day(deadline.due_at))
-                if at.date() in days and (deadline.id, unit.id) in state.owed:
-                    version = days.index(at.date()) + 1
-                    submission = _submit(session, settings, plan, deadline, unit, at)
-                    late = " (nộp muộn)" if at >= deadline.due_at else ""
-                    result.events.append(
-                        Event(
-                            at,
-                            "nộp",
-                            unit.code,
-                            f"{deadline.code} lần {version}{late}: {STATUS[submission.status]}",
-                        )
-                    )
-        _vote(session, plan, state.units, result, at)
-    asyncio.run(send_outbox(engine, settings))
+        for deadline_id, unit_id, version in acts:
+            deadline, unit = session.get(Deadline, deadline_id), session.get(Unit, unit_id)
+            submission = _submit(session, year, plan, deadline, unit, at)
+            late = " (nộp muộn)" if at >= deadline.due_at else ""
+            result.events.append(
+                Event(
+                    at,
+                    "nộp",
+                    unit.code,
+                    f"{deadline.code} lần {version}{late}: {STATUS[submission.status]}",
+                )
+            )
+        if polls:
+            _vote(session, plan, polls, year.codes, result, at)
+    asyncio.run(send_outbox(year.engine, year.settings))
 
 
 def _submission_days(behaviour: str, calendar, due: date) -> list[date]:
@@ -234,20 +261,20 @@ def _submission_days(behaviour: str, calendar, due: date) -> list[date]:
     return []
 
 
-def _submit(session, settings, plan, deadline, unit, at):
+def _submit(session, year: _Year, plan, deadline, unit, at):
     data = None
     if deadline.kind == "registration":
         data, _ = check_registration(COLLECTIVE_TITLES[0], dict.fromkeys(INDIVIDUAL_TITLES, "1"))
     elif deadline.kind == "self_score":
         view = sheet_view(session, plan=plan)
-        index = _unit_codes(session).index(unit.code)
+        index = list(year.codes).index(unit.id)
         scores = {i.code: i.max_points for i in view.items if i.kind == "criterion"}
         first = next(i for i in view.items if i.kind == "criterion")
         scores[first.code] = max(first.max_points - index * view.sheet.step * 2, 0)
         data = {"scores": scores, "occurrences": {}}
     return take_submission(
         session,
-        settings,
+        year.settings,
         deadline=deadline,
         unit=unit,
         received_at=at.astimezone(UTC),
@@ -257,67 +284,58 @@ def _submit(session, settings, plan, deadline, unit, at):
     )
 
 
-def _unit_codes(session) -> list[str]:
-    return [u.code for u in session.exec(select(Unit).order_by(Unit.id)).all()]
-
-
-def _vote(session, plan, units, result, at):
+def _vote(session, plan, polls, codes: dict[int, str], result, at):
     """Every unit but the silent one votes on the first working day the ballot is open."""
-    polls = [p for p in plan_polls(session, plan=plan) if p.state == "open" and at < p.closes_at]
-    if not polls:
-        return
-    members = {u.id for u in units}
+    members = set(codes)
     order = [r.score.unit for r in rank(unit_scores(session, plan=plan))]
-    ids = {u.code: u.id for u in units}
-    for unit in units:
-        if result.behaviours[unit.code] == "never":
-            continue
-        for poll in polls:
-            if unit.id in voted(session, poll=poll):
+    ids = {code: unit_id for unit_id, code in codes.items()}
+    for poll in polls:
+        already = voted(session, poll=poll)
+        allowed = candidate_ids(session, poll=poll)
+        choices = [ids[c] for c in order if ids[c] in allowed][: poll.seats]
+        for unit_id, code in codes.items():
+            if result.behaviours[code] == "never" or unit_id in already:
                 continue
-            allowed = candidate_ids(session, poll=poll)
-            ranked = [ids[c] for c in order if ids[c] in allowed]
-            choices = ranked[: poll.seats]
-            cast_ballot(session, poll=poll, voter=unit, members=members, choices=choices, at=at)
-            result.events.append(Event(at, "bỏ phiếu", unit.code, poll.title))
+            voter = session.get(Unit, unit_id)
+            cast_ballot(session, poll=poll, voter=voter, members=members, choices=choices, at=at)
+            result.events.append(Event(at, "bỏ phiếu", code, poll.title))
 
 
-def _secretariat_verifies(engine, settings, at, result):
+def _secretariat_verifies(year: _Year, at, result):
     """Four working days after the annual report's last day (late reports included), the
     secretariat verifies every unit's score as self-scored."""
-    with session_scope(engine) as session:
+    if year.verify_on is None or at.date() < year.verify_on:
+        return
+    with session_scope(year.engine) as session:
         plan = session.exec(select(YearPlan)).one()
-        annual = session.exec(
-            select(Deadline).where(Deadline.plan_id == plan.id, Deadline.kind == "self_score")
-        ).all()
-        if plan.state != "active" or not annual or session.exec(select(Poll)).first():
+        if plan.state != "active" or session.exec(select(Poll)).first():
             return
-        links = Links(settings.base_url, settings.signing_key())
-        calendar = plan_state(session, plan=plan, links=links, link_units=[]).calendar
-        if at.date() < calendar.shift(last_day(max(d.due_at for d in annual)), VERIFY_AFTER):
-            return
-        for unit in session.exec(select(Unit).order_by(Unit.id)).all():
+        for unit_id, code in year.codes.items():
+            unit = session.get(Unit, unit_id)
             if accept_self_scores(session, plan=plan, unit=unit, actor="rehearsal", at=at):
-                result.events.append(Event(at, "thẩm định", unit.code, "giữ nguyên điểm tự chấm"))
+                result.events.append(Event(at, "thẩm định", code, "giữ nguyên điểm tự chấm"))
 
 
-def _collect(engine, result, seen: int, at: datetime) -> int:
-    with Session(engine) as session:
+def _collect(year: _Year, result, seen: int, at: datetime) -> int:
+    with Session(year.engine) as session:
         rows = session.exec(
             select(OutboxMessage).where(OutboxMessage.id > seen).order_by(OutboxMessage.id)
         ).all()
-        codes = {u.id: u.code for u in session.exec(select(Unit)).all()}
     for row in rows:
-        email = Email(at, row.stage, codes.get(row.unit_id), row.recipient, row.subject)
+        email = Email(at, row.stage, year.codes.get(row.unit_id), row.recipient, row.subject)
         result.emails.append(email)
         text = f"{email.stage} → {email.recipient}: {email.subject}"
         result.events.append(Event(email.at, "thư", email.unit, text))
     return rows[-1].id if rows else seen
 
 
-def _closed(engine) -> bool:
+def _state(engine) -> str:
     with Session(engine) as session:
-        return session.exec(select(YearPlan)).one().state == "closed"
+        return session.exec(select(YearPlan)).one().state
+
+
+def _closed(engine) -> bool:
+    return _state(engine) == "closed"
 
 
 def _summary(engine, result: Rehearsal) -> None:

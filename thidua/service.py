@@ -26,10 +26,10 @@ import typer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from config.settings import Settings, SettingsError, get_settings
 from models.db import SchemaOutdated, check_schema, make_engine
+from models.links import Links
 from models.tables import Bloc, YearPlan
-from thidua.links import Links
-from thidua.settings import Settings, SettingsError, get_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # holds prefect.yaml, flows/ and plans/
 WORK_POOL = "thidua"
@@ -80,6 +80,7 @@ class Supervisor:
         self.cwd, self.env, self.log_dir = cwd, env, log_dir
         self.children: list[Child] = []
         self.stop_signal: int | None = None
+        self.others = set(_orphans(set()))  # children of this process that are not ours to stop
 
     def request_stop(self, signum: int, _frame) -> None:
         self.stop_signal = signum
@@ -136,7 +137,7 @@ class Supervisor:
         """Stop the children, last started first; then anything they left behind."""
         for child in reversed(self.children):
             _stop_group(child.process)
-        _stop_orphans({child.process.pid for child in self.children})
+        _stop_orphans(self.others | {child.process.pid for child in self.children})
 
 
 def _stop_group(process: subprocess.Popen) -> None:

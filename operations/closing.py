@@ -12,14 +12,15 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from documents.text import points
 from domain.dates import TZ, fmt_instant, local_day
+from domain.plan_schema import Commendation, Election
 from domain.scoring import Ranked, UnitScore, rank
 from domain.voting import Tally
 from domain.year_end import Bloc, Decisions, PollSpec, decide, first_polls
 from models import filestore, queries
 from models.next_plan import next_year_plan
-from models.plan_schema import Commendation, Election
 from models.scores import SheetView, sheet_view
 from models.tables import AuditEvent, CommendationProposal, Poll, Unit, YearPlan
 from models.tables import Bloc as BlocRow
@@ -27,7 +28,7 @@ from models.year_end import open_poll, plan_polls, poll_tally, unit_scores, vote
 from notifications.drafts import PlanState
 from notifications.outbox import Draft
 from notifications.year_end import ballot_drafts, result_drafts
-from thidua.year_end_documents import documents_folder, write_documents
+from operations.year_end_documents import documents_folder, write_documents
 
 
 @dataclass
@@ -110,7 +111,7 @@ def _disqualified(
 
 
 def advance(
-    session: Session, year: Year, *, as_of: datetime, data_dir: Path, dry_run: bool
+    session: Session, year: Year, *, as_of: datetime, settings: Settings, dry_run: bool
 ) -> Step:
     """Do the next step of the year's close, once; only in office hours of a working day, so
     that ballots and results, like reminders, reach people at work."""
@@ -149,7 +150,7 @@ def advance(
     if decisions.next_polls:
         return _open(session, year, decisions.next_polls, as_of, "Bỏ phiếu lại")
     return _finish(
-        session, year, decisions, counts, as_of=as_of, data_dir=data_dir, dry_run=dry_run
+        session, year, decisions, counts, as_of=as_of, settings=settings, dry_run=dry_run
     )
 
 
@@ -220,10 +221,10 @@ def _finish(
     counts: dict[str, Tally],
     *,
     as_of: datetime,
-    data_dir: Path,
+    settings: Settings,
     dry_run: bool,
 ) -> Step:
-    plan = year.plan
+    plan, data_dir = year.plan, settings.data_dir
     totals = {s.unit: s.total for s in year.scores}
     for rule in year.bloc.commendations:
         outcome = decisions.awards.get(rule.code)
@@ -256,8 +257,9 @@ def _finish(
                 next_year_plan(plan.document, head=head, deputy=deputy), encoding="utf-8"
             )
             files.append(draft_path)
-    store = filestore.root(data_dir)  # the emails keep these bytes even if a file is redone
-    attachments = tuple((f.name, filestore.store(store, f.read_bytes())) for f in documents)
+    attachments = tuple(  # the emails keep these bytes even if a file is redone
+        (f.name, filestore.store(settings.files_dir, f.read_bytes())) for f in documents
+    )
     results = _results(year, decisions)
     drafts = result_drafts(
         year.state, results, plan.document.get("report_to"), attachments=attachments

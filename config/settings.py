@@ -78,9 +78,8 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
-        from models import filestore  # loads SQLAlchemy: not for every command that reads settings
-
-        return filestore.root(self.data_dir)
+        """The file store: every submitted and generated file, named by its SHA-256."""
+        return self.data_dir / "files"
 
     @property
     def eml_dir(self) -> Path:

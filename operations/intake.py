@@ -7,16 +7,16 @@ from datetime import datetime
 from sqlmodel import Session
 
 from calendars.publish import publish_bloc
+from config.settings import Settings
 from domain.uploads import KINDS, LABEL, UnsafeFile, detect_kind, safe_filename
 from models import filestore
+from models.links import Links
 from models.scores import save_self_scores, sheet_view
 from models.submissions import StoredFile, record_submission
 from models.tables import Bloc, Deadline, Submission, Unit, YearPlan
 from notifications.drafts import receipt_drafts
 from notifications.outbox import enqueue
 from notifications.state import plan_state
-from thidua.links import Links
-from thidua.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def take_submission(
                 data=data,
                 at=received_at,
             )
-        state = plan_state(session, plan=plan, links=links, link_units=[unit.id])
+        state = plan_state(session, plan=plan, links=links, only_units={unit.id})
         drafts = receipt_drafts(state, unit, deadline, submission, [f.filename for f in files])
         enqueue(session, drafts, domain=settings.mail_domain, as_of=received_at)
         bloc = session.get(Bloc, plan.bloc_id)
