@@ -51,10 +51,16 @@ class Outgoing:
 
 
 def build_email(
-    row: OutboxMessage, *, sender: str, reply_to: str | None, files: Path | None = None
+    row: OutboxMessage,
+    *,
+    sender: str,
+    reply_to: str | None,
+    files: Path | None = None,
+    parts: dict[tuple[str, str], MIMEApplication] | None = None,
 ) -> Outgoing:
     """multipart/alternative (text + HTML), UTF-8, inside multipart/mixed when the row has
-    attachments (read from the file store `files`). Built with the compat32 classes: they
+    attachments (read from the file store `files`, each read and encoded once per `parts`: a
+    run sends the year's documents to every unit, and shares them). Built with the compat32 classes: they
     encode a long Vietnamese Subject into RFC 2047 words without losing spaces (the newer
     policy drops the space between two encoded words when it folds, on CPython 3.11) and are
     about four times faster."""
@@ -64,14 +70,14 @@ def build_email(
         body.attach(MIMEText(row.html, "html", "utf-8"))
     message = body
     if row.attachments:
+        parts = {} if parts is None else parts
         message = MIMEMultipart("mixed")
         message.attach(body)
         for attachment in row.attachments:
-            content = filestore.path_of(files, attachment["sha256"]).read_bytes()
-            kind = KINDS.get(attachment["name"].rsplit(".", 1)[-1], "application/octet-stream")
-            part = MIMEApplication(content, kind.split("/", 1)[1])
-            part.add_header("Content-Disposition", "attachment", filename=attachment["name"])
-            message.attach(part)
+            key = (attachment["sha256"], attachment["name"])
+            if key not in parts:
+                parts[key] = _attachment(files, *key)
+            message.attach(parts[key])
     name, address = parseaddr(sender)
     message["From"] = formataddr((name, address), charset="utf-8")
     message["To"] = row.recipient
@@ -89,6 +95,13 @@ def build_email(
     message["X-Auto-Response-Suppress"] = "All"
     data = message.as_bytes(policy=compat32.clone(linesep="\r\n"))
     return Outgoing(address, row.recipient, row.message_id, data)
+
+
+def _attachment(files: Path, sha256: str, name: str) -> MIMEApplication:
+    kind = KINDS.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    part = MIMEApplication(filestore.path_of(files, sha256).read_bytes(), kind.split("/", 1)[1])
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    return part
 
 
 class Transport:
@@ -257,6 +270,7 @@ class SendReport:
     stopped: str | None = None  # why the run stopped early
 
 
+LEASE_POLL_SECONDS = 0.5  # how often a run waiting for another's rows looks again
 BREAKER_LIMIT = 3  # consecutive connection failures or timeouts that stop a run
 
 
@@ -313,6 +327,7 @@ async def drain(
     report = SendReport()
     claims = outbox.Claims(lease)
     breaker = CircuitBreaker()
+    parts: dict[tuple[str, str], MIMEApplication] = {}  # attachments, encoded once per run
 
     def take() -> list[OutboxMessage]:
         with session_scope(engine) as session:
@@ -365,7 +380,7 @@ async def drain(
             error = None
             try:
                 await transport.send(
-                    build_email(row, sender=sender, reply_to=reply_to, files=files)
+                    build_email(row, sender=sender, reply_to=reply_to, files=files, parts=parts)
                 )
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as failure:
                 await transport.close()  # a fresh connection for the next message
@@ -391,11 +406,15 @@ async def drain(
             await asyncio.gather(*workers, return_exceptions=True)
 
     async def wait_for_other_runs() -> bool:
+        """Until the rows another run is sending are sent or their lease ends (polled: a run
+        that finishes in a second does not keep this one a minute); False if there are none."""
         end = await in_thread(lease_end)
         if end is None:
             return False
-        pause = min((end - now()).total_seconds(), lease.total_seconds())
-        await asyncio.sleep(max(pause, 0) + 0.05)
+        until = time.monotonic() + min((end - now()).total_seconds(), lease.total_seconds())
+        while end is not None and time.monotonic() < until:
+            await asyncio.sleep(min(LEASE_POLL_SECONDS, max(until - time.monotonic(), 0)) + 0.05)
+            end = await in_thread(lease_end)
         return True
 
     beating = asyncio.create_task(heartbeat())
