@@ -23,7 +23,7 @@ from notifications.drafts import (
     reminder_drafts,
     round_drafts,
 )
-from notifications.mailer import send_outbox
+from notifications.mailer import SendReport, send_outbox
 from notifications.outbox import Draft, enqueue
 from notifications.state import active_plan_states
 
@@ -84,10 +84,22 @@ def mail_run(
             ]
     if not dry_run:
         report = asyncio.run(send_outbox(engine, settings, wait_for_leases=True))
-        log.info("đã gửi %d, hẹn gửi lại %d, lỗi %d", report.sent, report.retried, report.failed)
+        log.info(
+            "%s, hẹn gửi lại %d, lỗi %d", delivered(report, settings), report.retried, report.failed
+        )
         if report.stopped:
             log.warning("%s (%d thư chưa gửi vẫn chờ)", report.stopped, report.held)
     return rows
+
+
+def delivered(report: SendReport, settings: Settings) -> str:
+    """What became of the mail: sent through the SMTP server, or only written as files."""
+    if settings.smtp_url:
+        return f"đã gửi {report.sent} thư qua máy chủ SMTP"
+    return (
+        f"đã ghi {report.sent} thư thành tệp .eml vào {settings.eml_dir} (chưa gửi đi: chưa đặt "
+        "THIDUA_SMTP_URL)"
+    )
 
 
 def _run(decide, *, as_of, dry_run, deadline, unit, artifact_key: str, title: str) -> list[dict]:

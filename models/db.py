@@ -105,12 +105,17 @@ class SchemaOutdated(RuntimeError):
     """The database is not at the code's migration head."""
 
 
+def revision(engine: Engine) -> str | None:
+    """The migration the database is at (None: a database no migration has touched)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def check_schema(engine: Engine) -> None:
     """Refuse to work on a database that `thidua db upgrade` has not brought to `HEAD`."""
-    with engine.connect() as connection:
-        current = None
-        if inspect(connection).has_table("alembic_version"):
-            current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    current = revision(engine)
     if current != HEAD:
         raise SchemaOutdated(
             f"cơ sở dữ liệu đang ở phiên bản {current or 'trống'}, cần {HEAD}: chạy `thidua db upgrade`"

@@ -38,10 +38,12 @@ class Links:
 
 
 def subscribe_links(feed_url: str) -> dict[str, str]:
-    """How to subscribe to `feed_url` from each kind of client."""
-    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    """How to subscribe to `feed_url` from each kind of client (the address itself under its
+    own scheme, `http` or `https`)."""
+    scheme, rest = feed_url.split("://", 1)
+    webcal = "webcal://" + rest
     return {
-        "https": feed_url,
+        scheme: feed_url,
         "webcal": webcal,
         "google": f"https://calendar.google.com/calendar/render?cid={quote(webcal, safe='')}",
         "outlook": f"https://outlook.live.com/calendar/0/addfromweb?url={quote(feed_url, safe='')}",

@@ -266,6 +266,7 @@ def test_static_files_mirror_the_urls(db, publish, plan_text, settings, tmp_path
 
 def test_subscribe_links_are_encoded_for_each_client():
     links = subscribe_links("https://thidua.example.gov.vn/calendars/bg-vhxh/2020.ics")
+    assert list(links) == ["https", "webcal", "google", "outlook"]
     assert links["webcal"] == "webcal://thidua.example.gov.vn/calendars/bg-vhxh/2020.ics"
     assert links["google"] == (
         "https://calendar.google.com/calendar/render?cid="
@@ -274,3 +275,9 @@ def test_subscribe_links_are_encoded_for_each_client():
     assert links["outlook"].endswith(
         "url=https%3A%2F%2Fthidua.example.gov.vn%2Fcalendars%2Fbg-vhxh%2F2020.ics"
     )
+
+
+def test_a_plain_http_feed_is_labelled_http_not_https():
+    links = subscribe_links("http://127.0.0.1:8000/calendars/bg-vhxh/2020.ics")
+    assert links["http"] == "http://127.0.0.1:8000/calendars/bg-vhxh/2020.ics"
+    assert "https" not in links

@@ -199,3 +199,35 @@ def test_a_paper_submission_recorded_by_the_secretariat_stops_reminders(mail, ac
         "vanphong.syt@bacgiang.gov.vn.example" not in recipients
         and len(recipients) == FOCAL_EMAILS - 1
     )
+
+
+@pytest.mark.parametrize("smtp", [False, True], ids=["eml-files", "smtp"])
+def test_the_run_log_says_whether_mail_was_sent_or_only_written_as_files(
+    active_plan, smtp_server, smtp
+):
+    import logging
+
+    from config.settings import Settings
+    from flows.chase import chase_decisions, mail_run
+
+    settings = Settings(
+        data_dir=active_plan.data_dir,
+        database_url=active_plan.url,
+        smtp_url=f"{smtp_server.url}?timeout=5" if smtp else None,
+    )
+    lines: list[str] = []
+    log = logging.getLogger(f"test-run-log-{smtp}")
+    log.addHandler(handler := logging.Handler())
+    handler.emit = lambda record: lines.append(record.getMessage())
+    log.setLevel(logging.INFO)
+    rows = mail_run(
+        chase_decisions, engine=active_plan.engine, settings=settings, instant=MONDAY, log=log
+    )
+    (summary,) = [line for line in lines if "hẹn gửi lại" in line]
+    if smtp:
+        assert summary.startswith(f"đã gửi {len(rows)} thư qua máy chủ SMTP")
+        assert len(smtp_server.handler.accepted) == len(rows)
+    else:
+        folder = active_plan.data_dir / "outbox"
+        assert summary.startswith(f"đã ghi {len(rows)} thư thành tệp .eml vào {folder}")
+        assert "chưa gửi đi" in summary and len(list(folder.glob("*.eml"))) == len(rows)

@@ -55,6 +55,22 @@ def test_db_upgrade_is_idempotent(db):
     assert "phiên bản mới nhất" in first.stdout and first.stdout == second.stdout
 
 
+def test_db_upgrade_says_whether_it_created_or_upgraded_the_database(db, tmp_path):
+    from models.db import HEAD, upgrade
+
+    new = f"sqlite:///{tmp_path / 'moi' / 'thidua.db'}"
+    already = db.cli("db", "upgrade", check=True)  # `db` is migrated: the other cases on files
+    db.env["THIDUA_DATABASE_URL"] = new
+    made = db.cli("db", "upgrade", check=True)
+    old = f"sqlite:///{tmp_path / 'cu.db'}"
+    upgrade(old, "0005")
+    db.env["THIDUA_DATABASE_URL"] = old
+    raised = db.cli("db", "upgrade", check=True)
+    assert already.stdout.startswith(f"Cơ sở dữ liệu đã ở phiên bản mới nhất, {HEAD}")
+    assert made.stdout.startswith(f"Đã tạo cơ sở dữ liệu, phiên bản {HEAD}")
+    assert raised.stdout.startswith(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản 0005 lên {HEAD}")
+
+
 def test_readme_links_point_to_files_that_exist():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     links = re.findall(r"\]\(([^)#:]+)\)", readme)

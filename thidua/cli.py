@@ -48,13 +48,22 @@ STATE_NAMES = {"draft": "dự thảo", "active": "đang thực hiện", "closed"
 def db_upgrade() -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu lên phiên bản mới nhất."""
     from config.settings import get_settings
-    from models.db import make_engine, upgrade
+    from models.db import HEAD, make_engine, revision, upgrade
 
     url = get_settings().resolved_database_url
+    engine = make_engine(url)
+    try:
+        before = revision(engine)
+    finally:
+        engine.dispose()
     upgrade(url)
-    typer.echo(
-        f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({make_engine(url).url.render_as_string()})."
-    )
+    where = engine.url.render_as_string()
+    if before is None:
+        typer.echo(f"Đã tạo cơ sở dữ liệu, phiên bản {HEAD} ({where}).")
+    elif before == HEAD:
+        typer.echo(f"Cơ sở dữ liệu đã ở phiên bản mới nhất, {HEAD} ({where}).")
+    else:
+        typer.echo(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản {before} lên {HEAD} ({where}).")
 
 
 @plan_app.command("check")
