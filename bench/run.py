@@ -266,7 +266,13 @@ def bench_mail(folder: Path, units: int = 1000) -> list[tuple[str, float, str]]:
                     ).all()
                     contents = [(m.recipient, m.subject, m.text, m.html) for m in sent]
                     wire = [
-                        build_email(m, sender=get_settings().mail_from, reply_to=None) for m in sent
+                        build_email(
+                            m,
+                            sender=get_settings().mail_from,
+                            reply_to=None,
+                            written_at=datetime.now(UTC),
+                        )
+                        for m in sent
                     ]
                 engine.dispose()
                 assert len(sent) == len(rows) == units + 1, (len(sent), len(rows))

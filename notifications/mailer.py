@@ -57,6 +57,7 @@ def build_email(
     reply_to: str | None,
     files: Path | None = None,
     parts: dict[tuple[str, str], MIMEApplication] | None = None,
+    written_at: datetime,
 ) -> Outgoing:
     """multipart/alternative (text + HTML), UTF-8, inside multipart/mixed when the row has
     attachments (read from the file store `files`, each read and encoded once per `parts`: a
@@ -84,7 +85,8 @@ def build_email(
     if reply_to:
         message["Reply-To"] = reply_to
     message["Subject"] = Header(row.subject, "utf-8")
-    message["Date"] = format_datetime(row.created_at.astimezone(TZ))
+    # When it is written, not the instant its decision was made for (a run "as of" a past day)
+    message["Date"] = format_datetime(written_at.astimezone(TZ))
     message["Message-ID"] = row.message_id
     if row.in_reply_to:
         message["In-Reply-To"] = row.in_reply_to
@@ -380,7 +382,14 @@ async def drain(
             error = None
             try:
                 await transport.send(
-                    build_email(row, sender=sender, reply_to=reply_to, files=files, parts=parts)
+                    build_email(
+                        row,
+                        sender=sender,
+                        reply_to=reply_to,
+                        files=files,
+                        parts=parts,
+                        written_at=now(),
+                    )
                 )
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as failure:
                 await transport.close()  # a fresh connection for the next message

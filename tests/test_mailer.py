@@ -79,6 +79,8 @@ def test_sent_message_has_utf8_subject_both_parts_and_thread_headers(db, smtp_se
     assert "Kính gửi: Sở Y tế" in second.get_body(("plain",)).get_content()
     assert second["Auto-Submitted"] == "auto-generated"
     assert second["Date"].endswith("+0700")
+    # written when sent, four days after the first was decided: not the decision's instant
+    assert first["Date"].datetime == second["Date"].datetime == T0 + timedelta(days=4)
     root = first["References"]
     assert first["In-Reply-To"] == root  # the first message answers the thread's root
     assert second["In-Reply-To"] == first["Message-ID"]
