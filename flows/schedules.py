@@ -24,7 +24,8 @@ from domain.dates import TZ, fmt_instant, local_day
 from domain.workdays import WorkCalendar
 from models.db import open_database
 from models.links import Links
-from models.tables import Bloc, OutboxMessage, YearPlan
+from models.tables import Bloc, YearPlan
+from notifications import outbox
 from notifications.drafts import PlanState
 from notifications.state import plan_state
 
@@ -100,13 +101,7 @@ def compute_scores_times(state: PlanState) -> list[datetime]:
 
 def _announced(session: Session, plan: YearPlan) -> set[tuple[int, int]]:
     """(round id, unit id) pairs whose announcement is in the outbox (key `round:R:U:email`)."""
-    keys = session.exec(
-        select(OutboxMessage.key).where(
-            OutboxMessage.plan_id == plan.id,
-            OutboxMessage.key.startswith("round:"),
-            OutboxMessage.status != "cancelled",
-        )
-    ).all()
+    keys = outbox.live_keys(session, plan_id=plan.id, prefix="round:")
     return {(int(k.split(":")[1]), int(k.split(":")[2])) for k in keys}
 
 

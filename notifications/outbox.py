@@ -159,6 +159,17 @@ def hold_back(
     return connection.execute(statement).rowcount
 
 
+def live_keys(session: Session, *, plan_id: int, prefix: str) -> list[str]:
+    """The keys starting with `prefix` of the plan's emails that were not cancelled: which
+    decisions (a reminder stage, a round's announcement) have already been taken."""
+    query = select(OutboxMessage.key).where(
+        OutboxMessage.plan_id == plan_id,
+        OutboxMessage.key.startswith(prefix),
+        OutboxMessage.status != "cancelled",
+    )
+    return list(session.exec(query).all())
+
+
 def lease_end(session: Session) -> datetime | None:
     """When the last lease on a row being sent ends (None when no row is being sent)."""
     query = select(func.max(OutboxMessage.lease_until)).where(OutboxMessage.status == "sending")

@@ -8,6 +8,7 @@ from domain.workdays import WorkCalendar, vietnam_calendar
 from models import queries
 from models.links import Links
 from models.tables import Bloc, Contact, OutboxMessage, YearPlan
+from notifications import outbox
 from notifications.drafts import PlanState, UnitLinks
 
 
@@ -66,13 +67,7 @@ def plan_state(
 
 def _add_mail_history(session: Session, plan: YearPlan, state: PlanState) -> None:
     """The reminders already sent, the emails that failed and those waiting to be retried."""
-    sent = session.exec(
-        select(OutboxMessage.key).where(
-            OutboxMessage.plan_id == plan.id,
-            OutboxMessage.key.startswith("reminder:"),
-            OutboxMessage.status != "cancelled",
-        )
-    ).all()
+    sent = outbox.live_keys(session, plan_id=plan.id, prefix="reminder:")
     failed = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.plan_id == plan.id, OutboxMessage.status == "failed")

@@ -164,7 +164,7 @@ def _run(plan_path: Path, settings: Settings, start: date | None, end: date | No
         for at, act in _day(day, openings):
             act(year, at, result)
             seen = _collect(year, result, seen, at)
-        if end is None and _closed(engine):
+        if end is None and _state(engine) == "closed":
             break
         day += timedelta(days=1)
     _summary(engine, result)
@@ -332,10 +332,6 @@ def _collect(year: _Year, result, seen: int, at: datetime) -> int:
 def _state(engine) -> str:
     with Session(engine) as session:
         return session.exec(select(YearPlan)).one().state
-
-
-def _closed(engine) -> bool:
-    return _state(engine) == "closed"
 
 
 def _summary(engine, result: Rehearsal) -> None:
