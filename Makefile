@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine with python3, pip and make (see README.md):
 #   make run   - the main job on embedded defaults (SQLite in var/, local outbox): migrate, load and
-#                activate the example plan, then run everything (Prefect server and UI, deployments,
-#                worker, portal and feeds) until Ctrl-C
+#                activate the demo year (the example plan carried to the current year), then run
+#                everything (Prefect server and UI, deployments, worker, portal and feeds) until Ctrl-C
 #   make test  - the whole test suite, against SQLite and PostgreSQL
 #   make bench - every benchmark, one table of medians (needs wrk)
 PYTHON ?= python3
@@ -28,8 +28,7 @@ install: $(VENV)/.synced
 # Everything on one machine until Ctrl-C: `make run UP="--port 8080 --prefect-port 4300"`.
 run: install
 	$(BIN)/thidua db upgrade
-	$(BIN)/thidua plan load $(PLAN)
-	$(BIN)/thidua plan activate
+	$(BIN)/thidua plan demo $(PLAN)
 	$(BIN)/thidua plan show
 	$(BIN)/thidua up $(UP)
 

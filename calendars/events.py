@@ -160,13 +160,13 @@ def _meeting_event(rows: PlanRows, m: Meeting, unit: Unit | None = None) -> Even
     lines = [f"Đơn vị chủ trì: {rows.unit_names[m.host_unit_id]}."]
     if m.wording:
         lines.append(f"Thời gian: {m.wording}.")
-    if m.starts_at is None:
+    if m.on is None:  # only bounded: shown on its latest (or earliest) possible day
         lines.append("Ngày họp cụ thể sẽ được thông báo sau.")
     if m.starts_at is not None:
         start: date | datetime = m.starts_at.astimezone(TZ)
         end: date | datetime = (m.ends_at or m.starts_at + DEFAULT_MEETING_LENGTH).astimezone(TZ)
     else:
-        start = m.on or m.held_before or m.held_after
+        start = m.on or (m.held_before - timedelta(days=1) if m.held_before else m.held_after)
         end = start + timedelta(days=1)
     summary = f"Họp: {m.title}" if m.starts_at or not m.wording else f"Họp: {m.title} ({m.wording})"
     return EventSpec(

@@ -57,18 +57,30 @@ def schedule(due_at: datetime, policy: Policy, calendar: WorkCalendar) -> list[S
     return sorted(by_day.values())
 
 
-def latest_open(stages: list[Stage], calendar: WorkCalendar, as_of: datetime) -> Stage | None:
-    """The most recent stage opened by `as_of` (None outside office time or before the first):
-    the same for every unit of a deadline."""
+def latest_open(
+    stages: list[Stage], calendar: WorkCalendar, as_of: datetime, policy: Policy
+) -> Stage | None:
+    """The most recent stage opened by `as_of`, the same for every unit of a deadline. None
+    outside office time, before the first stage, and once the chase is over: the last stage
+    stays current for `after_every` working days, as if another followed, then nothing is due
+    (a plan activated long after a deadline never sends its overdue reminders)."""
     if not calendar.is_office_time(as_of):
         return None
     open_stages = [s for s in stages if calendar.opening(s.day) <= as_of]
-    return open_stages[-1] if open_stages else None
+    if not open_stages:
+        return None
+    over = calendar.shift(stages[-1].day, max(policy.after_every, 1))
+    return None if calendar.opening(over) <= as_of else open_stages[-1]
 
 
 def due_stage(
-    stages: list[Stage], calendar: WorkCalendar, as_of: datetime, submitted: bool, sent: set[str]
+    stages: list[Stage],
+    calendar: WorkCalendar,
+    as_of: datetime,
+    submitted: bool,
+    sent: set[str],
+    policy: Policy,
 ) -> Stage | None:
     """The stage to send now for one unit and deadline, or None."""
-    stage = None if submitted else latest_open(stages, calendar, as_of)
+    stage = None if submitted else latest_open(stages, calendar, as_of, policy)
     return None if stage is None or stage.name in sent else stage

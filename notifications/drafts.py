@@ -78,9 +78,8 @@ def due_reminders(state: PlanState, as_of: datetime) -> list[Decision]:
     decisions = []
     for deadline in state.deadlines:
         policy = Policy.from_rules(deadline.reminder_policy)
-        stage = latest_open(
-            schedule(deadline.due_at, policy, state.calendar), state.calendar, as_of
-        )
+        stages = schedule(deadline.due_at, policy, state.calendar)
+        stage = latest_open(stages, state.calendar, as_of, policy)
         if stage is None:
             continue
         for unit in state.units:

@@ -238,7 +238,10 @@ def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft
     assert "năm 2021, 9 đơn vị" in checked.stdout
     doc = read_plan(draft).document
     assert (doc.year, doc.head, doc.deputy) == (2021, "svhttdl", "sgddt")
-    assert [d.date.isoformat() for d in doc.deadlines] == ["2021-03-05", "2021-06-20", "2021-12-10"]
+    # 20/06/2021 is a Sunday: its last day (Saturday 19/06) moves to Friday 18/06, wording too
+    assert [d.date.isoformat() for d in doc.deadlines] == ["2021-03-05", "2021-06-19", "2021-12-10"]
+    assert [d.wording for d in doc.deadlines][1] == "trước ngày 19/6/2021"
+    assert "Phó Trưởng khối thi đua năm 2022" in doc.meetings[1].title
     results = [m for m in received(year.smtp) if "Kết quả chấm điểm" in m["Subject"]]
     recipients = {m["To"] for m in results}
     assert "bantdkt.snv@bacgiang.gov.vn.example" in recipients

@@ -295,7 +295,7 @@ def test_plan_changes_from_the_cli_reach_the_prefect_schedules_at_once(
     with session_scope(db.engine) as session:
         load_plan(session, read_plan(write_plan(plan_text)), actor="test")
     db.env["PREFECT_API_URL"] = PREFECT_API_URL.value()
-    activated = db.cli("plan", "activate", check=True)
+    activated = db.cli("plan", "activate", "--past", check=True)
     assert "Lịch chạy trên Prefect theo kế hoạch: 3 thay đổi." in activated.stdout
     with get_client(sync_client=True) as client:
         for name in PLAN_DRIVEN:

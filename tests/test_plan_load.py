@@ -115,7 +115,7 @@ def test_a_closed_plan_is_not_reloaded(db):
 
 def test_activating_a_plan_is_recorded_once(db):
     db.cli("plan", "load", str(EXAMPLE_PLAN), check=True)
-    assert "đã được đưa vào thực hiện" in db.cli("plan", "activate", check=True).stdout
+    assert "đã được đưa vào thực hiện" in db.cli("plan", "activate", "--past", check=True).stdout
     assert "đã ở trạng thái đang thực hiện" in db.cli("plan", "activate", check=True).stdout
     with Session(db.engine) as session:
         assert session.exec(select(YearPlan)).one().state == "active"
@@ -132,3 +132,12 @@ def test_removing_a_leader_from_the_plan_removes_the_contact(db, plan_text, writ
     with Session(db.engine) as session:
         leaders = session.exec(select(Contact).where(Contact.role == "leader")).all()
         assert len(leaders) == 8
+
+
+def test_activating_a_past_year_is_refused_unless_asked(db):
+    db.cli("plan", "load", str(EXAMPLE_PLAN), check=True)
+    refused = db.cli("plan", "activate")
+    assert refused.returncode == 1
+    assert "năm kế hoạch 2020 đã qua" in refused.stderr and "--past" in refused.stderr
+    with Session(db.engine) as session:
+        assert session.exec(select(YearPlan)).one().state == "draft"

@@ -120,11 +120,14 @@ STAGES = schedule(due_instant(date(2020, 3, 5), "exclusive"), Policy(), CAL)
             id="catch-up-sends-only-the-latest",
         ),
         pytest.param(at(date(2020, 4, 30)), False, set(), None, id="holiday"),
-        pytest.param(at(date(2020, 5, 4)), False, {"overdue-5"}, None, id="capped"),
+        pytest.param(at(date(2020, 3, 24)), False, {"overdue-5"}, None, id="capped"),
+        pytest.param(at(date(2020, 3, 25)), False, set(), "overdue-5", id="last-stage-current"),
+        pytest.param(at(date(2020, 3, 26)), False, set(), None, id="chase-over"),
+        pytest.param(at(date(2020, 11, 2)), False, set(), None, id="long-past-never-chased"),
     ],
 )
 def test_due_stage(as_of, submitted, sent, expected):
-    stage = due_stage(STAGES, CAL, as_of, submitted, sent)
+    stage = due_stage(STAGES, CAL, as_of, submitted, sent, Policy())
     assert (stage.name if stage else None) == expected
 
 

@@ -1,10 +1,11 @@
-"""The main command, `make run`, run as a user runs it: migrate, load and activate the example
-plan, then `thidua up`; the Prefect API, the portal and the bloc feed answer; Ctrl-C stops
+"""The main command, `make run`, run as a user runs it: migrate, load and activate the demo year
+(the example plan carried to a year still running), then `thidua up`; the Prefect API, the portal and the bloc feed answer; Ctrl-C stops
 everything and leaves no process behind; `thidua up` again resumes on the same data without
 duplicates and exits 0 on Ctrl-C."""
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -12,10 +13,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
+from domain.dates import TZ
 from tests.conftest import ROOT, free_port
 
 READY = "Nhấn Ctrl-C để dừng."
@@ -140,13 +143,13 @@ def test_make_run_serves_everything_stops_cleanly_and_resumes_without_duplicates
 
     first = Up(["make", "--no-print-directory", "run", options], env)
     urls = first.ready()
-    assert "Đã nạp kế hoạch năm 2020" in "".join(first.output)
-    assert "Thứ Năm, 10/12/2020" in "".join(first.output)  # the timeline
+    year = _live_demo_year("".join(first.output))
     assert urls["Giao diện Prefect"] == f"http://127.0.0.1:{prefect_port}"
     assert httpx.get(f"http://127.0.0.1:{prefect_port}/api/health").json() is True
     assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200
-    feed_url = urls["Lịch chung bg-vhxh 2020"]
-    assert feed_url == f"http://127.0.0.1:{port}/calendars/bg-vhxh/2020.ics"
+    assert _reminders_of_the_next_morning(tmp_path / "var", year)[0] == []  # nothing overdue
+    feed_url = urls[f"Lịch chung bg-vhxh {year}"]
+    assert feed_url == f"http://127.0.0.1:{port}/calendars/bg-vhxh/{year}.ics"
     feed = httpx.get(feed_url)
     assert feed.status_code == 200 and feed.text.startswith("BEGIN:VCALENDAR")
     before = _prefect_state(prefect_port)
@@ -169,6 +172,45 @@ def test_make_run_serves_everything_stops_cleanly_and_resumes_without_duplicates
     children = second.tree()
     assert second.interrupt() == 0, "".join(second.output)
     assert _alive(children) == []
+
+
+def _live_demo_year(output: str) -> int:
+    """The demo year `make run` loaded, checked to be live: its timeline has a deadline whose
+    last day is still to come."""
+    loaded = re.search(r"Đã nạp kế hoạch năm (\d{4})", output)
+    assert loaded, output
+    today = datetime.now(TZ).date()
+    last_days = [
+        datetime.strptime(m.group(1), "%d/%m/%Y").date()
+        for m in re.finditer(r"^\S+ ?\S*, (\d\d/\d\d/\d{4})\s+Hạn nộp:", output, re.M)
+    ]
+    assert len(last_days) == 3 and max(last_days) >= today, output
+    assert int(loaded.group(1)) in (today.year, today.year + 1)
+    return int(loaded.group(1))
+
+
+def _reminders_of_the_next_morning(data_dir: Path, year: int) -> tuple[list[str], list[str]]:
+    """The reminder stages the chase would send at 09:00 on the next working day: (overdue
+    ones, the others)."""
+    from sqlmodel import Session
+
+    from models.db import make_engine
+    from models.links import Links
+    from models.queries import find_plan
+    from notifications.drafts import due_reminders
+    from notifications.state import plan_state
+
+    engine = make_engine(f"sqlite:///{data_dir / 'thidua.db'}")
+    with Session(engine) as session:
+        _, plan = find_plan(session=session, year=year, bloc="bg-vhxh")
+        state = plan_state(session, plan=plan, links=Links("", b"unused"))
+        morning = state.calendar.shift(datetime.now(TZ).date(), 1)
+        as_of = datetime.combine(morning, datetime.min.time().replace(hour=9), TZ)
+        stages = [d.stage.name for d in due_reminders(state, as_of)]
+    engine.dispose()
+    return [s for s in stages if s.startswith("overdue")], [
+        s for s in stages if not s.startswith("overdue")
+    ]
 
 
 def _up_fails(data_dir: Path, *options: str) -> subprocess.CompletedProcess:

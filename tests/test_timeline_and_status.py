@@ -12,30 +12,32 @@ from models.tables import Deadline, Submission, Unit
 from tests.conftest import EXAMPLE_PLAN
 
 # Each date of the seed plan (shared/seed/000_b3a95254fba87560.txt), with its weekday from a
-# printed 2020 calendar and what happens on it.
+# printed 2020 calendar and what happens on it. "trước ngày D" is shown on its last day, D-1,
+# as in the feeds and emails: a deadline on its last day to submit, an undated meeting on the
+# latest day it can be held.
 SEED_DATES = [
     ("Thứ Tư, 01/01/2020", "Bắt đầu Đợt thi đua thứ nhất (01/01/2020 – 30/06/2020)"),
     ("Thứ Hai, 03/02/2020", "Kỷ niệm 90 năm ngày thành lập Đảng Cộng sản Việt Nam"),
     (
-        "Thứ Năm, 05/03/2020",
+        "Thứ Tư, 04/03/2020",
         "Hạn nộp: Gửi đăng ký danh hiệu thi đua năm 2020, gửi Sở Thông tin và Truyền thông trước ngày 05/3/2020 (hạn cuối: hết ngày 04/03/2020)",
     ),
     ("Thứ Năm, 30/04/2020", "Kỷ niệm 45 năm giải phóng miền Nam thống nhất đất nước"),
     ("Thứ Ba, 19/05/2020", "Kỷ niệm 130 năm ngày sinh Chủ tịch Hồ Chí Minh"),
     (
-        "Thứ Bảy, 20/06/2020",
+        "Thứ Sáu, 19/06/2020",
         "Hạn nộp: Báo cáo sơ kết phong trào thi đua đợt thứ nhất năm 2020, gửi Sở Thông tin và Truyền thông trước ngày 20/6/2020 (hạn cuối: hết ngày 19/06/2020)",
     ),
     ("Thứ Ba, 30/06/2020", "Kết thúc Đợt thi đua thứ nhất"),
     ("Thứ Tư, 01/07/2020", "Bắt đầu Đợt thi đua thứ hai (01/07/2020 – 31/12/2020)"),
     (
-        "Thứ Sáu, 10/07/2020",
-        "Họp: Giao ban Khối thi đua và sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm 2020 (Sở Thông tin và Truyền thông chủ trì; trước ngày 10/7/2020)",
+        "Thứ Năm, 09/07/2020",
+        "Họp: Giao ban Khối thi đua và sơ kết công tác thi đua, khen thưởng 6 tháng đầu năm 2020 (Sở Thông tin và Truyền thông chủ trì; trước ngày 10/7/2020) — chưa ấn định ngày, chậm nhất ngày 09/07/2020",
     ),
     ("Thứ Tư, 19/08/2020", "Kỷ niệm 75 năm ngày Cách mạng tháng Tám"),
     ("Thứ Tư, 02/09/2020", "Kỷ niệm 75 năm Quốc khánh nước CHXHCN Việt Nam"),
     (
-        "Thứ Năm, 10/12/2020",
+        "Thứ Tư, 09/12/2020",
         "Hạn nộp: Báo cáo tổng kết công tác thi đua, khen thưởng năm 2020 và bảng tự chấm điểm, gửi Sở Thông tin và Truyền thông trước ngày 10/12/2020 (hạn cuối: hết ngày 09/12/2020)",
     ),
     (

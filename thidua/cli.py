@@ -4,7 +4,7 @@ Expected errors print one line (or one per plan problem) to stderr and exit 1; n
 """
 
 import getpass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -109,10 +109,17 @@ def plan_load(file: PlanPath) -> None:
 
 @plan_app.command("activate")
 @user_errors
-def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
+def plan_activate(
+    year: Year = None,
+    bloc: BlocCode = None,
+    past: Annotated[
+        bool, typer.Option("--past", help="Vẫn đưa vào thực hiện kế hoạch của một năm đã qua.")
+    ] = False,
+) -> None:
     """Đưa kế hoạch vào thực hiện (từ đây hệ thống bắt đầu nhắc việc)."""
     from calendars.publish import publish_feeds
     from config.settings import get_settings
+    from domain.dates import local_day
     from models import queries
     from models.db import session_scope
     from models.tables import AuditEvent
@@ -125,6 +132,12 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
             return
         if plan.state == "closed":
             raise fail(f"kế hoạch năm {plan.year} đã kết thúc")
+        if plan.year < local_day(datetime.now(UTC)).year and not past:
+            raise fail(
+                f"năm kế hoạch {plan.year} đã qua (hết ngày 31/12/{plan.year}): mọi hạn nộp đã "
+                "hết, hệ thống sẽ không có gì để nhắc. Để vẫn đưa vào thực hiện (xem lại, diễn "
+                "tập), thêm --past; để chạy thử một năm đang diễn ra, dùng `thidua plan demo`"
+            )
         plan.state = "active"
         year = plan.year
         session.add(
@@ -139,6 +152,46 @@ def plan_activate(year: Year = None, bloc: BlocCode = None) -> None:
         publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
     typer.echo(f"Kế hoạch năm {year} đã được đưa vào thực hiện.")
     _sync_prefect_schedules(engine)
+
+
+EXAMPLE_PLAN = Path("plans/bac-giang-vhxh-2020.yaml")
+
+
+@plan_app.command("demo")
+@user_errors
+def plan_demo(
+    file: Annotated[Path, typer.Argument(help="Kế hoạch mẫu.")] = EXAMPLE_PLAN,
+    year: Annotated[
+        int | None,
+        typer.Option(help="Năm minh họa (mặc định: năm nay, hoặc năm sau khi năm nay đã hết hạn)."),
+    ] = None,
+) -> None:
+    """Chạy thử: chuyển kế hoạch mẫu sang một năm đang diễn ra, nạp và đưa vào thực hiện."""
+    from config.settings import get_settings
+    from domain.dates import local_day
+    from models.next_plan import demo_plan
+    from models.plan_file import read_plan
+
+    example = read_plan(file).document.model_dump(mode="json")
+    today = local_day(datetime.now(UTC))
+    year = year or _demo_year(example, today)
+    target = get_settings().data_dir / "plans" / f"demo-{example['bloc']['code']}-{year}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(demo_plan(example, to_year=year), encoding="utf-8")
+    typer.echo(f"Năm minh họa {year}: kế hoạch mẫu {file} chuyển sang năm {year} ({target}).")
+    plan_load(target)
+    plan_activate(year=year, bloc=example["bloc"]["code"], past=True)
+
+
+def _demo_year(example: dict, today: date) -> int:
+    """This year, or the next once this year's last deadline has passed."""
+    from domain.dates import due_instant, last_day
+    from models.next_plan import carried
+
+    draft = carried(example, to_year=today.year)
+    rule = draft.get("deadline_rule", "exclusive")
+    last = max(last_day(due_instant(d["date"], rule)) for d in draft["deadlines"])
+    return today.year if last >= today else today.year + 1
 
 
 def _sync_prefect_schedules(engine: "Engine") -> None:
@@ -215,7 +268,7 @@ def status(
     """Bảng đơn vị × hạn nộp: đã nộp / nộp muộn / chưa nộp / quá hạn."""
     from sqlmodel import Session
 
-    from domain.dates import TZ, fmt_date, local_instant
+    from domain.dates import TZ, fmt_date, last_day, local_instant
     from domain.status import SubmissionState
     from models import queries
 
@@ -231,7 +284,15 @@ def status(
     typer.echo(
         f"{plan.title} — tình hình lúc {instant.astimezone(TZ):%H:%M} {fmt_date(instant.astimezone(TZ).date())}"
     )
-    header = ["Đơn vị", *(f"{d.code} ({fmt_date(d.due_on)})" for d in deadlines)]
+    deadlines.sort(key=lambda d: d.due_at)
+    for number, d in enumerate(deadlines, 1):
+        typer.echo(
+            f"[{number}] {d.title}: {d.wording} (hạn cuối: hết ngày {fmt_date(last_day(d.due_at))})"
+        )
+    header = [
+        "Đơn vị",
+        *(f"[{n}] hết {last_day(d.due_at):%d/%m}" for n, d in enumerate(deadlines, 1)),
+    ]
     rows = [
         [_unit_label(u), *(_cell(d, u, owed, receipts, instant) for d in deadlines)] for u in units
     ]

@@ -1,7 +1,7 @@
 """The year's timeline as dated lines: what `thidua plan show` prints, in the plan's words."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from domain.dates import fmt_date, fmt_instant, last_day
 from models.tables import Anniversary, Deadline, Meeting, Round
@@ -36,8 +36,9 @@ def build_timeline(
         if d.cancelled:
             continue
         to = unit_names[d.recipient_unit_id]
-        text = f"Hạn nộp: {d.title}, gửi {to} {d.wording} (hạn cuối: hết ngày {fmt_date(last_day(d.due_at))})"
-        entries.append(TimelineEntry(d.due_on, 2, text))
+        last = last_day(d.due_at)
+        text = f"Hạn nộp: {d.title}, gửi {to} {d.wording} (hạn cuối: hết ngày {fmt_date(last)})"
+        entries.append(TimelineEntry(last, 2, text))
     for m in meetings:
         if m.cancelled:
             continue
@@ -46,6 +47,7 @@ def build_timeline(
 
 
 def _meeting_entry(m: Meeting, host: str) -> TimelineEntry:
+    """A meeting on its day; one only bounded by the plan sits on its bound, said unscheduled."""
     text = f"Họp: {m.title} ({host} chủ trì"
     if m.starts_at:
         text += f", {fmt_instant(m.starts_at)}"
@@ -54,5 +56,12 @@ def _meeting_entry(m: Meeting, host: str) -> TimelineEntry:
     if m.wording:
         text += f"; {m.wording}"
     text += ")"
-    day = m.on or m.held_before or m.held_after
-    return TimelineEntry(day, 3, text)
+    if m.on:
+        return TimelineEntry(m.on, 3, text)
+    if m.held_before:
+        latest = m.held_before - timedelta(days=1)
+        text += f" — chưa ấn định ngày, chậm nhất ngày {fmt_date(latest)}"
+        return TimelineEntry(latest, 3, text)
+    return TimelineEntry(
+        m.held_after, 3, f"{text} — chưa ấn định ngày, sau ngày {fmt_date(m.held_after)}"
+    )
