@@ -23,6 +23,7 @@ from notifications.drafts import (
     reminder_drafts,
     round_drafts,
 )
+from notifications.kinds import kind_name
 from notifications.mailer import SendReport, send_outbox
 from notifications.outbox import Draft, enqueue
 from notifications.state import active_plan_states
@@ -71,12 +72,12 @@ def mail_run(
                 stored,
             )
             names = {u.id: u.name for u in state.units}
-            codes = {d.id: d.code for d in state.deadlines}
+            titles = {d.id: d.title for d in state.deadlines}
             rows += [
                 {
                     "Đơn vị": names.get(d.unit_id, "Văn phòng khối"),
-                    "Hạn nộp": codes.get(d.deadline_id, ""),
-                    "Loại thư": d.stage,
+                    "Hạn nộp": titles.get(d.deadline_id, ""),
+                    "Loại thư": kind_name(d.stage),
                     "Người nhận": d.recipient,
                     "Tiêu đề": d.message.subject,
                 }

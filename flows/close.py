@@ -76,11 +76,11 @@ def close_run(
                 session.rollback()
             else:
                 enqueue(session, step.drafts, domain=settings.mail_domain, as_of=instant)
-            log.info("năm %s: %s — %s", plan.year, step.action, step.detail)
+            log.info("năm %s: %s — %s", plan.year, step.name, step.detail)
             rows.append(
                 {
                     "Năm": plan.year,
-                    "Bước": step.action,
+                    "Bước": step.name,
                     "Chi tiết": step.detail,
                     "Thư": len(step.drafts),
                     "Tệp": ", ".join(f.name for f in step.files),

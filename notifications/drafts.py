@@ -4,9 +4,11 @@ The flows load a `PlanState` from the database, call these, and enqueue the draf
 outbox keys below are what make a repeated decision a no-op.
 """
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from domain.dates import fmt_instant, last_day, local_day
@@ -22,6 +24,9 @@ from notifications.render import render
 class UnitLinks:
     submit_url: str
     calendar_url: str
+
+
+DIGEST_AT_LEAST_EVERY = timedelta(days=7)  # an unchanged digest is sent again after a week
 
 
 @dataclass
@@ -46,6 +51,8 @@ class PlanState:
     sent_reminders: set[str] = field(default_factory=set)  # outbox keys without the recipient
     failures: list[dict] = field(default_factory=list)  # emails that could not be delivered
     waiting: list[dict] = field(default_factory=list)  # emails to retry: count per last error
+    last_digest: tuple[date, str] | None = None  # the day and content hash of the last digest
+    admin_url: str = ""  # the secretariat's workspace, linked from the digest
 
     @cached_property
     def links(self) -> dict[int, UnitLinks]:
@@ -230,40 +237,51 @@ def round_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
 
 
 def digest_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
-    """One digest a working day to the secretariat: units × deadlines in progress, and the
-    emails that could not be delivered or wait to be retried. Nothing on a quiet day."""
+    """The digest to the secretariat: for each deadline in progress, where each unit stands,
+    and the emails that could not be delivered or wait to be retried. Sent on a working day
+    when this differs from the last digest, or when the last is a week old; nothing on a
+    quiet day."""
     today = local_day(as_of)
     if not state.calendar.is_office_time(as_of):
         return []
     columns = [d for d in state.deadlines if _in_progress(state, d, today, as_of)]
     if not columns and not state.failures and not state.waiting:
         return []
-    rows = []
-    for unit in state.units:
-        cells = [
-            {
-                "deadline": d.code,
-                "state": submission_state(
-                    d.due_at, state.receipts.get((d.id, unit.id), []), as_of
-                ).value
+    rows = [
+        {
+            "unit": unit.name,
+            "cells": [
+                submission_state(d.due_at, state.receipts.get((d.id, unit.id), []), as_of).value
                 if (d.id, unit.id) in state.owed
-                else "—",
-            }
-            for d in columns
-        ]
-        rows.append({"unit": unit.name, "cells": cells})
-    context = {
-        **common_context(state, state.secretariat.name, None),
-        "today": today,
-        "columns": [d.code for d in columns],
+                else "—"
+                for d in columns
+            ],
+        }
+        for unit in state.units
+    ]
+    content = {
+        "columns": [{"title": d.title, "last_day": last_day(d.due_at)} for d in columns],
         "rows": rows,
         "failures": state.failures,
         "waiting": state.waiting,
     }
+    fingerprint = hashlib.sha256(
+        json.dumps(content, default=str, ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()[:16]
+    if state.last_digest:
+        day, last = state.last_digest
+        if last == fingerprint and today < day + DIGEST_AT_LEAST_EVERY:
+            return []
+    context = {
+        **common_context(state, state.secretariat.name, None),
+        **content,
+        "today": today,
+        "admin_url": state.admin_url,
+    }
     message = render("digest", context)
     return [
         Draft(
-            key=f"digest:{state.plan_id}:{today.isoformat()}:{email}",
+            key=f"digest:{state.plan_id}:{today.isoformat()}:{fingerprint}:{email}",
             recipient=email,
             stage="digest",
             message=message,

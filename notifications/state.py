@@ -55,6 +55,7 @@ def plan_state(
         anniversaries=[a for a in anniversaries if not a.cancelled],
         owed=queries.obligations(session=session, plan=plan, only=only_units),
         receipts=queries.accepted_receipts(session=session, plan=plan, only=only_units),
+        admin_url=f"{links.base_url}/quan-tri",
         load_links=lambda: {
             unit_id: UnitLinks(*urls)
             for unit_id, urls in links.for_units(session, [u.id for u in units]).items()
@@ -86,6 +87,10 @@ def _add_mail_history(session: Session, plan: YearPlan, state: PlanState) -> Non
         .limit(5)
     ).all()
     state.sent_reminders = {key.rsplit(":", 1)[0] for key in sent}
+    digests = outbox.live_keys(session, plan_id=plan.id, prefix=f"digest:{plan.id}:")
+    if digests:  # digest:PLAN:DAY:CONTENT:EMAIL
+        day, content = max(tuple(key.split(":")[2:4]) for key in digests)
+        state.last_digest = (date.fromisoformat(day), content)
     state.failures = [
         {"recipient": m.recipient, "subject": m.subject, "error": m.last_error} for m in failed
     ]

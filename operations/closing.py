@@ -61,10 +61,18 @@ class Year:
 class Step:
     """What one call did, for the flow's table artifact."""
 
-    action: str  # waiting | opened | counting | closed | nothing
+    action: str  # waiting | opened | closed
     detail: str
     drafts: list[Draft]
     files: list[Path]
+
+    @property
+    def name(self) -> str:
+        """The step in the words of the run's table and log."""
+        return STEP_NAMES[self.action]
+
+
+STEP_NAMES = {"waiting": "đang chờ", "opened": "mở bỏ phiếu", "closed": "kết thúc năm"}
 
 
 def load_year(session: Session, *, plan: YearPlan, state: PlanState) -> Year:

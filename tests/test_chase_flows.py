@@ -59,7 +59,10 @@ def test_chase_reminds_every_unit_that_owes_and_sends_the_digest(mail, active_pl
     assert "https://thidua.example.gov.vn/don-vi/" in text and "/calendars/private/" in text
     (digest,) = [m for m in received if "Tình hình nộp hồ sơ" in m["Subject"]]
     assert digest["To"] == "dongbl.stttt@bacgiang.gov.vn.example"
-    assert "Sở Y tế: dang-ky: Chưa nộp" in digest.get_body(("plain",)).get_content()
+    text = digest.get_body(("plain",)).get_content()
+    assert "Gửi đăng ký danh hiệu thi đua năm 2020 (hạn cuối: hết ngày 04/03/2020):" in text
+    assert "- Sở Y tế: Chưa nộp" in text and "dang-ky" not in text
+    assert "/quan-tri" in text
 
 
 def test_chase_run_again_the_same_day_sends_nothing_more(mail):
@@ -71,7 +74,7 @@ def test_chase_run_again_the_same_day_sends_nothing_more(mail):
 
 def test_dry_run_decides_but_stores_and_sends_nothing(mail, active_plan):
     rows = chase_submissions(as_of=MONDAY, dry_run=True, unit="syt")
-    assert [row["Loại thư"] for row in rows] == ["before-7"]
+    assert [row["Loại thư"] for row in rows] == ["nhắc trước hạn 7 ngày làm việc"]
     assert mail.accepted == []
     with Session(active_plan.engine) as session:
         assert session.exec(select(OutboxMessage)).all() == []
@@ -161,7 +164,8 @@ def test_two_chase_runs_at_once_send_each_email_exactly_once(mail, active_plan, 
 def test_outbox_command_lists_what_was_sent(mail, active_plan):
     chase_submissions(as_of=MONDAY, unit="bdt")
     out = active_plan.cli("outbox", check=True).stdout
-    assert "sent" in out and "before-7" in out and "vanphong.bdt@bacgiang.gov.vn.example" in out
+    assert "đã gửi" in out and "nhắc trước hạn 7 ngày làm việc" in out
+    assert "vanphong.bdt@bacgiang.gov.vn.example" in out and "before-7" not in out
     assert "[Thi đua 2020] Nhắc hạn: Gửi đăng ký danh hiệu thi đua năm 2020" in out
     assert (
         active_plan.cli("outbox", "--status", "failed", check=True)
@@ -231,3 +235,31 @@ def test_the_run_log_says_whether_mail_was_sent_or_only_written_as_files(
         folder = active_plan.data_dir / "outbox"
         assert summary.startswith(f"đã ghi {len(rows)} thư thành tệp .eml vào {folder}")
         assert "chưa gửi đi" in summary and len(list(folder.glob("*.eml"))) == len(rows)
+
+
+def _digests(handler) -> list[str]:
+    return [m["Date"] for m in _received(handler) if "Tình hình nộp hồ sơ" in m["Subject"]]
+
+
+def test_the_digest_goes_when_something_changed_or_a_week_passed(mail, active_plan):
+    days = [MONDAY.replace(day=d) for d in (24, 25, 26, 27)]
+    chase_submissions(as_of=days[0])
+    chase_submissions(as_of=days[1])  # nothing changed since Monday: no digest
+    assert len(_digests(mail)) == 1
+    with session_scope(active_plan.engine) as session:
+        unit = session.exec(select(Unit).where(Unit.code == "syt")).one()
+        deadline = session.exec(select(Deadline).where(Deadline.code == "dang-ky")).one()
+        session.add(
+            Submission(
+                deadline_id=deadline.id,
+                unit_id=unit.id,
+                version=1,
+                channel="paper",
+                received_at=days[1].replace(hour=10),
+            )
+        )
+    chase_submissions(as_of=days[2])  # Sở Y tế has submitted: a digest
+    chase_submissions(as_of=days[3])
+    assert len(_digests(mail)) == 2
+    chase_submissions(as_of=datetime(2020, 3, 4, 8, 0, tzinfo=TZ))  # a week later, unchanged
+    assert len(_digests(mail)) == 3

@@ -161,9 +161,9 @@ def test_compute_scores_ranks_by_verified_totals_and_writes_the_score_table(year
 
 def test_close_year_waits_for_the_annual_reports_then_opens_one_ballot(year):
     (early,) = close_year(as_of=datetime(2020, 12, 1, 8, 0, tzinfo=TZ))
-    assert early["Bước"] == "waiting" and "chưa đến hạn" in early["Chi tiết"]
+    assert early["Bước"] == "đang chờ" and "chưa đến hạn" in early["Chi tiết"]
     (opened,) = close_year(as_of=AFTER_REPORTS)
-    assert opened["Bước"] == "opened" and "17:00 21/12/2020" in opened["Chi tiết"]
+    assert opened["Bước"] == "mở bỏ phiếu" and "17:00 21/12/2020" in opened["Chi tiết"]
     invitations = received(year.smtp)
     assert len(invitations) == 10  # nine focal points, one with two addresses
     text = invitations[0].get_body(("plain",)).get_content()
@@ -171,7 +171,7 @@ def test_close_year_waits_for_the_annual_reports_then_opens_one_ballot(year):
     flag = text[text.index("Cờ thi đua") : text.index("Bình xét đề nghị tặng Bằng khen")]
     assert "Ban Dân tộc tỉnh" not in flag  # not registered: no flag
     (again,) = close_year(as_of=AFTER_REPORTS.replace(hour=10))
-    assert again["Bước"] == "waiting" and "0/9 đơn vị đã bỏ phiếu" in again["Chi tiết"]
+    assert again["Bước"] == "đang chờ" and "0/9 đơn vị đã bỏ phiếu" in again["Chi tiết"]
     assert len(year.smtp.accepted) == 10
 
 
@@ -194,7 +194,7 @@ def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft
     close_year(as_of=AFTER_REPORTS)
     vote_everyone(year.engine)
     (closed,) = close_year(as_of=AFTER_REPORTS.replace(hour=15))
-    assert closed["Bước"] == "closed"
+    assert closed["Bước"] == "kết thúc năm"
     with Session(year.engine) as session:
         plan = session.exec(select(YearPlan)).one()
         assert plan.state == "closed"

@@ -52,6 +52,7 @@ from models.year_end import (
     cast_ballot,
     verify_score,
 )
+from notifications.kinds import kind_name
 from tests.conftest import EXAMPLE_PLAN, PDF
 
 LOG = logging.getLogger("tests.promises")
@@ -163,14 +164,14 @@ def test_the_ballot_opens_only_once_every_item_of_every_unit_is_verified(db):
     hand_in_scores(db)
     verify(db, codes=[code for code in MEMBERS if code != "syt"])
     waiting = close_step(db, AFTER_REPORTS)
-    assert (waiting["Bước"], waiting["Chi tiết"]) == ("waiting", "chờ thẩm định điểm của: Sở Y tế")
+    assert (waiting["Bước"], waiting["Chi tiết"]) == ("đang chờ", "chờ thẩm định điểm của: Sở Y tế")
     verify(db, codes=["syt"], except_items=("III.5",))  # one item of one unit left
     still = close_step(db, AFTER_REPORTS.replace(hour=9))
-    assert (still["Bước"], still["Chi tiết"]) == ("waiting", "chờ thẩm định điểm của: Sở Y tế")
+    assert (still["Bước"], still["Chi tiết"]) == ("đang chờ", "chờ thẩm định điểm của: Sở Y tế")
     assert ballot_state(db) == (0, 0)
     verify(db, codes=["syt"])
     opened = close_step(db, AFTER_REPORTS.replace(hour=10))
-    assert opened["Bước"] == "opened" and opened["Chi tiết"].startswith("Mở bỏ phiếu: ")
+    assert opened["Bước"] == "mở bỏ phiếu" and opened["Chi tiết"].startswith("Mở bỏ phiếu: ")
     polls, invitations = ballot_state(db)
     assert polls == 4 and invitations == 10  # flag, certificates, head, deputy; 10 addresses
 
@@ -192,7 +193,7 @@ def test_a_verified_disciplinary_penalty_keeps_a_unit_off_the_flag_ballot_only(d
             session, plan=plan, unit=svhttdl, code="P.5", value=0, reason=reason, actor="t", at=at
         )
     verify(db, codes=MEMBERS)
-    assert close_step(db, AFTER_REPORTS)["Bước"] == "opened"
+    assert close_step(db, AFTER_REPORTS)["Bước"] == "mở bỏ phiếu"
     with Session(db.engine) as session:
         units = {u.code: u for u in session.exec(select(Unit)).all()}
         codes = {u.id: code for code, u in units.items()}
@@ -332,7 +333,20 @@ def chase(db, smtp_server, at: datetime, **only) -> list[tuple[str, str]]:
         **only,
     )
     assert len(smtp_server.handler.accepted) - before == len(rows)  # decided, then delivered
-    return sorted({(r["Hạn nộp"], r["Loại thư"]) for r in rows if r["Loại thư"] != "digest"})
+    return sorted(
+        {(r["Hạn nộp"], r["Loại thư"]) for r in rows if r["Loại thư"] != kind_name("digest")}
+    )
+
+
+def sent(deadline: str, stage: str) -> list[tuple[str, str]]:
+    """What `chase` returns for one reminder: the run table's words for it."""
+    return [(EXAMPLE_TITLES[deadline], kind_name(stage))]
+
+
+EXAMPLE_TITLES = {
+    "dang-ky": "Gửi đăng ký danh hiệu thi đua năm 2020",
+    "so-ket": "Báo cáo sơ kết phong trào thi đua đợt thứ nhất năm 2020",
+}
 
 
 OWN_REMINDERS = "    reminders:\n      before: [2]\n      on_day: false\n"
@@ -345,12 +359,12 @@ def test_a_deadlines_own_reminders_replace_the_plans_for_that_deadline_only(
     assert text.count(OWN_REMINDERS) == 1
     activate(db, write_plan(text))
     assert chase(db, smtp_server, datetime(2020, 2, 24, 8, 0, tzinfo=TZ)) == []  # plan: before-7
-    assert chase(db, smtp_server, datetime(2020, 3, 2, 8, 0, tzinfo=TZ)) == [
-        ("dang-ky", "before-2")
-    ]
+    assert chase(db, smtp_server, datetime(2020, 3, 2, 8, 0, tzinfo=TZ)) == sent(
+        "dang-ky", "before-2"
+    )
     assert chase(db, smtp_server, datetime(2020, 3, 4, 8, 0, tzinfo=TZ)) == []  # no due-today
     june = datetime(2020, 6, 10, 8, 0, tzinfo=TZ)  # 7 working days before 19/06
-    assert chase(db, smtp_server, june, deadline="so-ket") == [("so-ket", "before-7")]
+    assert chase(db, smtp_server, june, deadline="so-ket") == sent("so-ket", "before-7")
 
 
 def test_the_chase_sends_nothing_on_an_extra_holiday_or_outside_the_plans_office_hours(
@@ -365,8 +379,8 @@ def test_the_chase_sends_nothing_on_an_extra_holiday_or_outside_the_plans_office
     assert chase(db, smtp_server, datetime(2020, 2, 25, 8, 30, tzinfo=TZ)) == []  # before 09:00
     assert chase(db, smtp_server, datetime(2020, 2, 25, 11, 0, tzinfo=TZ)) == []  # closed at 11
     assert smtp_server.handler.accepted == []  # not even the digest
-    sent = chase(db, smtp_server, datetime(2020, 2, 25, 10, 59, tzinfo=TZ))
-    assert sent == [("dang-ky", "before-7")]
+    reminded = chase(db, smtp_server, datetime(2020, 2, 25, 10, 59, tzinfo=TZ))
+    assert reminded == sent("dang-ky", "before-7")
 
 
 # --- `thidua submission record --file` ------------------------------------------------------
@@ -500,12 +514,12 @@ def test_cancelled_events_leave_plan_show_and_return_when_the_plan_restores_them
 
 @pytest.fixture(scope="module")
 def rehearsals(tmp_path_factory):
-    """Two rehearsals at once, as a user runs them: 24–26/02/2020 kept in `giu-lai/`, and
+    """Two rehearsals at once, as a user runs them: 24–28/02/2020 kept in `giu-lai/`, and
     25/02/2020 alone without --keep; each with its own empty temporary folder, and a data
     folder of the caller's own that must stay untouched."""
     base = tmp_path_factory.mktemp("rehearse")
     runs = {
-        "kept": ["--from", "2020-02-24", "--to", "2020-02-26", "--keep", "giu-lai"],
+        "kept": ["--from", "2020-02-24", "--to", "2020-02-28", "--keep", "giu-lai"],
         "scratch": ["--from", "2020-02-25", "--to", "2020-02-25"],
     }
     started = {}
@@ -537,9 +551,11 @@ def total_emails(out: str) -> int:
 
 def test_rehearse_from_and_to_bound_the_days_rehearsed(rehearsals):
     _, out = rehearsals
-    assert days_shown(out["kept"]) == {"24/02/2020", "25/02/2020", "26/02/2020"}
+    # before-7 on Monday 24/02, bdt's early registration on Thursday 27/02, before-3 on Friday
+    # 28/02; the quiet days between send nothing (no digest when nothing changed)
+    assert days_shown(out["kept"]) == {"24/02/2020", "27/02/2020", "28/02/2020"}
     assert days_shown(out["scratch"]) == {"25/02/2020"}
-    assert "before-7" in out["scratch"]  # a run that starts late sends the reminder now due
+    assert kind_name("before-7") in out["scratch"]  # a run that starts late sends it now
 
 
 def test_rehearse_keep_leaves_its_database_with_every_email_in_the_folder(rehearsals):
@@ -550,7 +566,7 @@ def test_rehearse_keep_leaves_its_database_with_every_email_in_the_folder(rehear
             "SELECT count(*), min(created_at), max(created_at) FROM outboxmessage"
         ).fetchall()
     assert count == total_emails(out["kept"]) > 0
-    assert first.startswith("2020-02-24") and last.startswith("2020-02-26")  # UTC, 08:00 local
+    assert first.startswith("2020-02-24") and last.startswith("2020-02-28")  # UTC, 08:00 local
 
 
 def test_rehearse_without_keep_leaves_nothing_and_touches_no_real_data(rehearsals):

@@ -55,8 +55,14 @@ CONTEXTS = {
     },
     "digest": {
         "today": date(2020, 6, 22),
-        "columns": ["so-ket"],
-        "rows": [{"unit": "Sở Y tế", "cells": [{"deadline": "so-ket", "state": "Quá hạn"}]}],
+        "columns": [
+            {
+                "title": "Báo cáo sơ kết phong trào thi đua đợt thứ nhất năm 2020",
+                "last_day": date(2020, 6, 19),
+            }
+        ],
+        "rows": [{"unit": "Sở Y tế", "cells": ["Quá hạn"]}],
+        "admin_url": "https://thidua.example/quan-tri",
         "failures": [
             {"recipient": "x@example.gov.vn", "subject": "Nhắc hạn", "error": "550 no such user"}
         ],

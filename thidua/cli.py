@@ -496,7 +496,11 @@ def serve(
 @user_errors
 def outbox_list(
     status: Annotated[
-        str | None, typer.Option(help="pending | sending | sent | failed | cancelled")
+        str | None,
+        typer.Option(
+            help="pending (chờ gửi) | sending (đang gửi) | sent (đã gửi) | failed (không gửi "
+            "được) | cancelled (đã hủy)"
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Số thư mới nhất được liệt kê.")] = 50,
 ) -> None:
@@ -506,6 +510,7 @@ def outbox_list(
     from config.settings import get_settings
     from domain.dates import fmt_instant
     from models.tables import OutboxMessage
+    from notifications.kinds import STATUS_NAMES, kind_name
 
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
@@ -520,7 +525,8 @@ def outbox_list(
     if not rows:
         typer.echo("Không có thư nào.")
     for row in rows:
-        line = f"{row.id:>6}  {row.status:<9} {fmt_instant(row.created_at)}  {row.stage:<20} {row.recipient}  {row.subject}"
+        status = STATUS_NAMES.get(row.status, row.status)
+        line = f"{row.id:>6}  {status:<14} {fmt_instant(row.created_at)}  {kind_name(row.stage):<34} {row.recipient}  {row.subject}"
         typer.echo(line + (f"  [{row.last_error}]" if row.last_error else ""))
 
 

@@ -259,6 +259,7 @@ def rehearse_command(
     xếp hạng và kết quả bầu, với các đơn vị giả lập đúng hạn, muộn, không nộp, nộp lại."""
     from documents.text import points
     from models.plan_file import read_plan
+    from notifications.kinds import kind_name
 
     read_plan(plan)  # every problem of the file, before anything runs
     from thidua.rehearsal import rehearse, timeline  # runs the flows: loads Prefect
@@ -278,7 +279,7 @@ def rehearse_command(
     for (unit, stage), count in sorted(
         result.stages().items(), key=lambda i: (str(i[0][0]), i[0][1])
     ):
-        typer.echo(f"  {unit or 'Văn phòng':<10} {stage:<12} {count}")
+        typer.echo(f"  {unit or 'Văn phòng':<10} {kind_name(stage):<34} {count}")
     typer.echo(f"  Tổng: {len(result.emails)} thư; máy chủ thư nhận {result.received}.")
     typer.echo("\nXếp hạng:")
     for place, unit, total in result.ranking:

@@ -41,6 +41,7 @@ from models.year_end import (
     voted,
 )
 from notifications.drafts import round_drafts
+from notifications.kinds import kind_name
 from notifications.mailer import send_outbox
 from notifications.state import plan_calendar
 from operations.intake import Upload, take_submission
@@ -324,7 +325,7 @@ def _collect(year: _Year, result, seen: int, at: datetime) -> int:
     for row in rows:
         email = Email(at, row.stage, year.codes.get(row.unit_id), row.recipient, row.subject)
         result.emails.append(email)
-        text = f"{email.stage} → {email.recipient}: {email.subject}"
+        text = f"{kind_name(email.stage)} → {email.recipient}: {email.subject}"
         result.events.append(Event(email.at, "thư", email.unit, text))
     return rows[-1].id if rows else seen
 
