@@ -70,22 +70,33 @@ class PlanFile:
     path: Path
     document: PlanDocument
     sha256: str
+    warnings: tuple[PlanProblem, ...] = ()  # what the plan may not mean: a deadline on a day off
 
 
 def read_plan(path: Path) -> PlanFile:
     """Parse and validate the plan at `path`; raise `PlanFileError` with every problem found."""
+    from domain.plan_warnings import day_off_warnings  # the holiday tables, only when reading
+
     name = str(path)
     try:
         with path.open("rb") as file:
             raw = file.read(MAX_BYTES + 1)  # never more: the "file" may be /dev/zero
     except OSError as error:
         raise _error(name, 0, f"không đọc được tệp: {_os_reason(error)}") from None
-    return PlanFile(path, parse_plan(raw, name), hashlib.sha256(raw).hexdigest())
+    document, lines = _parse(raw, name)
+    warnings = tuple(
+        PlanProblem(name, _line_of(lines, p), p, m) for p, m in day_off_warnings(document)
+    )
+    return PlanFile(path, document, hashlib.sha256(raw).hexdigest(), warnings)
 
 
 def parse_plan(raw: bytes, name: str) -> PlanDocument:
     """Validate the content of a plan file (`name` is how errors call it); raise
     `PlanFileError` with every problem found."""
+    return _parse(raw, name)[0]
+
+
+def _parse(raw: bytes, name: str) -> tuple[PlanDocument, dict]:
     if len(raw) > MAX_BYTES:
         raise _error(name, 0, "tệp quá lớn (hơn 1 MB); một tệp kế hoạch chỉ vài chục kB")
     try:
@@ -108,7 +119,7 @@ def parse_plan(raw: bytes, name: str) -> PlanDocument:
     problems = [PlanProblem(name, _line_of(lines, p), p, m) for p, m in semantic_errors(document)]
     if problems:
         raise PlanFileError(sorted(problems, key=lambda p: p.line))
-    return document
+    return document, lines
 
 
 def _error(name: str, line: int, message: str) -> PlanFileError:

@@ -25,7 +25,9 @@ def example() -> dict:
 def test_demo_plan_is_valid_and_every_date_falls_on_a_working_day(example, year, tmp_path):
     path = tmp_path / "demo.yaml"
     path.write_text(demo_plan(example, to_year=year), encoding="utf-8")
-    doc = read_plan(path).document  # validated like any plan file
+    read = read_plan(path)  # validated like any plan file
+    assert read.warnings == ()  # no last day nor meeting on a day off
+    doc = read.document
     calendar = vietnam_calendar([year])
     assert doc.year == year
     for deadline in doc.deadlines:

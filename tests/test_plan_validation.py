@@ -7,6 +7,7 @@ from sqlmodel import Session, func, select
 
 from models.plan_file import PlanFileError, read_plan
 from models.tables import AuditEvent, Bloc, Unit, YearPlan
+from tests.conftest import EXAMPLE_PLAN
 
 
 @dataclass(frozen=True)
@@ -225,3 +226,23 @@ def test_example_plan_passes_check(db):
 
     result = db.cli("plan", "check", str(EXAMPLE_PLAN), check=True)
     assert "hợp lệ — năm 2020, 9 đơn vị, 2 đợt, 3 hạn nộp, 2 cuộc họp" in result.stdout
+
+
+def test_check_warns_of_a_last_day_or_meeting_on_a_day_off_and_still_passes(
+    db, plan_text, write_plan
+):
+    text = plan_text.replace("    date: 2020-06-20\n", "    date: 2020-06-21\n").replace(
+        "    before: 2020-07-10\n", "    date: 2020-09-02\n"
+    )
+    path = write_plan(text)
+    lines = text.splitlines()
+    result = db.cli("plan", "check", str(path))
+    assert result.returncode == 0 and "hợp lệ" in result.stdout
+    warnings = result.stderr.splitlines()
+    assert warnings == [
+        f"Chú ý: {path}:{lines.index('    date: 2020-06-21') + 1}: deadlines[1].date: hạn cuối "
+        "nộp Thứ Bảy, 20/06/2020 là ngày nghỉ; ngày làm việc liền trước: Thứ Sáu, 19/06/2020",
+        f"Chú ý: {path}:{lines.index('    date: 2020-09-02') + 1}: meetings[0].date: ngày họp "
+        "Thứ Tư, 02/09/2020 là ngày nghỉ; ngày làm việc liền trước: Thứ Ba, 01/09/2020",
+    ]
+    assert db.cli("plan", "check", str(EXAMPLE_PLAN), check=True).stderr == ""

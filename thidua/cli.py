@@ -72,11 +72,14 @@ def plan_check(file: PlanPath) -> None:
     """Kiểm tra tệp kế hoạch, không ghi gì vào cơ sở dữ liệu."""
     from models.plan_file import read_plan
 
-    doc = read_plan(file).document
+    plan_file = read_plan(file)
+    doc = plan_file.document
     typer.echo(
         f"{file}: hợp lệ — năm {doc.year}, {len(doc.units)} đơn vị, {len(doc.rounds)} đợt, "
         f"{len(doc.deadlines)} hạn nộp, {len(doc.meetings)} cuộc họp."
     )
+    for warning in plan_file.warnings:
+        typer.echo(f"Chú ý: {warning}", err=True)
 
 
 @plan_app.command("load")
