@@ -65,6 +65,7 @@ class VoteCount:
     counts: list[tuple[str, int]]  # (unit name, votes) in display order
     threshold: str  # "trên 50% tổng số đơn vị thành viên (trên 4,5 phiếu)"
     outcome: list[str]  # sentences
+    online: str = ""  # an online ballot: "từ 09:00 14/12/2020 đến 17:00 21/12/2020"; "": on paper
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,15 @@ class YearEnd:
     location: str | None
     chair: str  # "Đại diện lãnh đạo Sở Thông tin và Truyền thông (Trưởng khối)"
     secretary: str
-    present: list[str]  # unit names
-    absent: list[str]
+    present: list[str] | None  # unit names; None: attendance is written in at the meeting
+    absent: list[str] | None
     scores: ScoreTable
     votes: list[VoteCount]
     proposals: list[Proposal]
     head_next: str | None  # unit elected; None: not decided, referred upwards
     deputy_next: str | None
     election_note: str = ""  # how it was decided, e.g. "theo thứ tự luân phiên"
+    rotation: bool = False  # head and deputy both by rotation: no election to report
     recipients: list[str] = field(default_factory=list)  # "Kính gửi:" of the report
     copies_to: list[str] = field(default_factory=list)  # "Nơi nhận:", e.g. ["Như trên", "Lưu: VT"]
     signer_title: str = "TRƯỞNG KHỐI"  # several lines allowed ("TM. ...\nTRƯỞNG KHỐI")

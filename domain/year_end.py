@@ -59,6 +59,12 @@ class Decisions:
     def final(self) -> bool:
         return not self.next_polls and self.head is not None and self.deputy is not None
 
+    @property
+    def by_rotation(self) -> bool:
+        """Head and deputy both taken in rotation order: there was no election to report."""
+        seats = (self.head, self.deputy)
+        return all(s is not None and s.outcome == "rotation" for s in seats)
+
 
 def _ranks(ranking: list[Ranked]) -> list[tuple[str, int, float]]:
     return [(r.score.unit, r.rank, r.score.total) for r in ranking]

@@ -190,6 +190,8 @@ def _open(session: Session, year: Year, specs: list[PollSpec], as_of: datetime, 
         )
         for spec in specs
     ]
+    for poll in polls:  # the minutes state the ballot's window
+        poll.result = {**poll.result, "opens_at": as_of.isoformat()}
     listed = [
         {"title": s.title, "seats": s.seats, "candidates": [year.names[c] for c in s.candidates]}
         for s in specs
@@ -312,6 +314,7 @@ def _results(year: Year, decisions: Decisions) -> dict:
         ],
         "head": seat(decisions.head),
         "deputy": seat(decisions.deputy),
+        "rotation": decisions.by_rotation,
     }
 
 

@@ -20,13 +20,13 @@ from documents.score_table import write_score_table
 from documents.text import percent, points
 from documents.verification_sheet import build_verification_sheet
 from documents.word import write_minutes, write_report
-from domain.dates import local_day
+from domain.dates import fmt_instant, local_day
 from domain.scoring import Ranked
 from domain.voting import Seat, Tally
 from domain.year_end import DEPUTY, HEAD, Decisions
 from models import queries
 from models.tables import Bloc, Contact, Meeting, Poll, YearPlan
-from models.year_end import plan_polls, unit_scores, voted
+from models.year_end import plan_polls, unit_scores
 
 
 def verification_sheet(session: Session, *, plan: YearPlan) -> bytes:
@@ -126,10 +126,6 @@ def year_end_meeting(session: Session, plan: YearPlan) -> Meeting | None:
 def _year_end(session, year, decisions, counts, table, as_of) -> YearEnd:
     plan, names = year.plan, year.names
     polls = plan_polls(session, plan=plan)
-    present_ids = set().union(*(voted(session, poll=p) for p in polls))
-    paper = any(p.result.get("paper") for p in polls)
-    present = [u.name for u in year.units if paper or u.id in present_ids]
-    absent = [u.name for u in year.units if u.name not in present]
     secretariat = session.get(Contact, plan.secretariat_contact_id)
     head = names[year.bloc.head]
     province = year.bloc_row.province
@@ -150,8 +146,8 @@ def _year_end(session, year, decisions, counts, table, as_of) -> YearEnd:
         secretary=f"{secretariat.name}, {secretariat.title}"
         if secretariat.title
         else secretariat.name,
-        present=present,
-        absent=absent,
+        present=None,  # who came to the meeting is not known here; voting online is not attending
+        absent=None,
         scores=table,
         votes=[_vote_count(year, p, counts[p.code], decisions, polls) for p in polls],
         proposals=[
@@ -168,6 +164,7 @@ def _year_end(session, year, decisions, counts, table, as_of) -> YearEnd:
         head_next=_seat_name(year, decisions.head),
         deputy_next=_seat_name(year, decisions.deputy),
         election_note=_election_note(decisions),
+        rotation=decisions.by_rotation,
         recipients=[plan.document["report_to"]["name"]] if plan.document.get("report_to") else [],
         copies_to=["Như trên", "Các đơn vị thành viên Khối", "Lưu: VT"],
         signer_title=f"TM. {year.bloc_row.name.upper()}\nTRƯỞNG KHỐI",
@@ -213,7 +210,16 @@ def _vote_count(year, poll: Poll, result: Tally, decisions: Decisions, polls) ->
             f"(trên {points(float(share * result.members))} phiếu)"
         ),
         outcome=_outcome(year, poll, result, decisions, [p.code for p in polls]),
+        online="" if paper else _ballot_window(poll),
     )
+
+
+def _ballot_window(poll: Poll) -> str:
+    """ "từ 09:00 14/12/2020 đến 17:00 21/12/2020", or from the close alone for a poll opened
+    before the opening time was kept."""
+    closes = f"đến {fmt_instant(poll.closes_at)}" if poll.closes_at else ""
+    opens = poll.result.get("opens_at")
+    return f"từ {fmt_instant(datetime.fromisoformat(opens))} {closes}" if opens else closes
 
 
 def _share(year, poll: Poll) -> Fraction:

@@ -229,6 +229,14 @@ def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft
     assert "Phó Trưởng khối: Sở Giáo dục và Đào tạo" in minutes
     assert "Sở Thông tin và Truyền thông: 7/9 phiếu" in minutes
     assert "Chưa đạt 2 chỉ tiêu" not in minutes  # reasons are in the score table's detail
+    # The vote is reported as what it was: an online ballot over days, not the meeting's.
+    opened_at = f"{AFTER_REPORTS:%H:%M %d/%m/%Y}"
+    assert (
+        f"Hình thức: bỏ phiếu kín trực tuyến trên cổng nộp hồ sơ của Khối, từ {opened_at} đến "
+        "17:00 21/12/2020." in minutes
+    )
+    assert "vắng mặt: Ban" not in minutes and "Số đơn vị có mặt: ....../9" in minutes
+    assert "4. Bầu Trưởng khối, Phó Trưởng khối năm 2021" in minutes
     report = docx_text(folder / "bao-cao-ket-qua-thi-dua-2020.docx")
     assert "Kính gửi: Ban Thi đua - Khen thưởng tỉnh Bắc Giang" in report
     assert "Bắc Giang, ngày 14 tháng 12 năm 2020" in report and "102" in report

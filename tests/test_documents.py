@@ -450,6 +450,28 @@ def test_minutes_open_with_time_place_and_who_attended(minutes):
     assert any(line.startswith("- Đơn vị có mặt (8/9): Sở Thông tin") for line in lines)
 
 
+def test_minutes_of_an_online_ballot_report_it_as_such_and_leave_attendance_to_the_meeting(
+    tmp_path,
+):
+    from dataclasses import replace
+
+    year_end = make_year_end(present=None, absent=None, rotation=True)
+    online = "từ 08:00 14/12/2020 đến 17:00 21/12/2020"
+    year_end = replace(year_end, votes=[replace(v, online=online) for v in year_end.votes])
+    lines = texts(Document(str(write_minutes(tmp_path / "bien-ban.docx", year_end))))
+    assert f"- Thành phần: đại diện lãnh đạo các đơn vị thành viên {BLOC} (9 đơn vị)." in lines
+    assert not [line for line in lines if "vắng mặt: Ban" in line or "Đơn vị có mặt (" in line]
+    first = lines.index("2.1. Bình xét đề nghị tặng Cờ thi đua của UBND tỉnh")
+    assert lines[first + 1 : first + 4] == [
+        "- Hình thức: bỏ phiếu kín trực tuyến trên cổng nộp hồ sơ của Khối, từ 08:00 14/12/2020 "
+        "đến 17:00 21/12/2020.",
+        "- Tổng số đơn vị thành viên: 9; số đơn vị đã bỏ phiếu: 8.",
+        "- Số phiếu hợp lệ: 7; số phiếu không hợp lệ: 1.",
+    ]
+    assert "4. Trưởng khối, Phó Trưởng khối năm 2021 (luân phiên)" in lines
+    assert not [line for line in lines if line.startswith("4. Bầu")]
+
+
 def test_minutes_list_the_ranking_with_decimal_commas(minutes):
     rows = ranking_rows(minutes)
     assert rows[0] == [

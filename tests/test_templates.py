@@ -88,6 +88,7 @@ CONTEXTS = {
         ],
         "head": "Sở Văn hóa, Thể thao và Du lịch",
         "deputy": "Sở Giáo dục và Đào tạo",
+        "rotation": False,
     },
 }
 
