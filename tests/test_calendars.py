@@ -122,6 +122,18 @@ def test_deadline_title_keeps_the_plans_wording(publish, plan_text):
     assert "hạn cuối: hết ngày 19/06/2020" in event["DESCRIPTION"]
 
 
+def test_a_meeting_only_bounded_by_a_day_sits_on_its_latest_day_and_says_it_is_unscheduled(
+    publish, plan_text
+):
+    bounded = events(publish(plan_text)[BLOC])["bg-vhxh-2020-meeting-giao-ban-6-thang@thidua"]
+    assert (bounded["DTSTART"].dt, bounded["DTEND"].dt) == (date(2020, 7, 9), date(2020, 7, 10))
+    assert "Ngày họp cụ thể sẽ được thông báo sau." in bounded["DESCRIPTION"]
+    dated = plan_text.replace("    before: 2020-07-10\n", "    date: 2020-07-08\n")
+    meeting = events(publish(dated)[BLOC])["bg-vhxh-2020-meeting-giao-ban-6-thang@thidua"]
+    assert meeting["DTSTART"].dt == date(2020, 7, 8)
+    assert "thông báo sau" not in meeting["DESCRIPTION"]
+
+
 def test_timed_meeting_uses_tzid_and_the_feed_declares_the_timezone(publish, plan_text):
     text = plan_text.replace(
         "    before: 2020-07-10\n", '    date: 2020-07-08\n    start: "14:00"\n    end: "16:30"\n'

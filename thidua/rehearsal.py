@@ -244,7 +244,7 @@ def _units_act(year: _Year, at, result):
                     at,
                     "nộp",
                     unit.code,
-                    f"{deadline.code} lần {version}{late}: {STATUS[submission.status]}",
+                    f"{deadline.title}, lần {version}{late}: {STATUS[submission.status]}",
                 )
             )
         if polls:
