@@ -77,5 +77,5 @@ def test_a_unit_registers_and_uploads_its_self_score_in_a_browser(portal, page, 
         "Đã nhận hồ sơ: Báo cáo tổng kết công tác thi đua, khen thưởng năm 2020 và bảng tự chấm điểm, lần 1"
         in receipt
     )
-    history = page.locator("section#han-2020-tong-ket ul.history").inner_text()
+    history = page.locator("section#han-2020-tong-ket ol.versions").inner_text()
     assert "bang-diem.xlsx" in history and "bao-cao.pdf" in history
