@@ -30,7 +30,7 @@ from notifications.mailer import send_outbox
 from operations.intake import take_submission
 from portal.limits import read_form
 from portal.score_workbook import build_template, read_workbook
-from portal.sent import prefill, version_view
+from portal.sent import prefill, typed_form, version_view
 from portal.year_end_sections import ballot_sections, score_sections
 
 router = APIRouter(include_in_schema=False)
@@ -81,8 +81,17 @@ def unit_and_plans(session: Session, token: str) -> tuple[Unit, list[YearPlan]] 
 
 
 def unit_page_response(
-    request: Request, session: Session, token: str, unit: Unit, plans, status=200, **extra
+    request: Request,
+    session: Session,
+    token: str,
+    unit: Unit,
+    plans,
+    status=200,
+    typed: tuple[int, dict[str, str]] | None = None,
+    **extra,
 ):
+    """The unit's page; `typed`: (deadline id, form fields) of a refused submission, whose form
+    shows them again instead of the latest accepted version."""
     settings = request.app.state.settings
     now = datetime.now(UTC)
     views = {plan.year: sheet_view(session, plan=plan) for plan in plans}
@@ -118,7 +127,9 @@ def unit_page_response(
                         version_view(s, files, token=token, kind=d.kind, view=views[plan.year])
                         for s, files in entries
                     ],
-                    "form": prefill(d.kind, accepted[0] if accepted else None),
+                    "form": typed_form(d.kind, typed[1])
+                    if typed and typed[0] == d.id
+                    else prefill(d.kind, accepted[0] if accepted else None),
                 }
             )
     bloc = session.get(Bloc, unit.bloc_id)
@@ -319,6 +330,7 @@ def _record(
                 unit,
                 plans,
                 422,
+                typed=(deadline.id, fields),
                 errors=submission.errors,
                 errors_for=deadline.title,
             )

@@ -4,6 +4,7 @@ latest accepted version, which fills the deadline's form again for a correction.
 
 from documents.text import points
 from domain.dates import fmt_instant
+from domain.registration import INDIVIDUAL_TITLES
 from domain.scoring import score_unit
 from domain.self_score import SheetItem
 from models.scores import SheetView
@@ -103,4 +104,18 @@ def prefill(kind: str, latest: Submission | None) -> dict:
         "counts": list(data.get("individuals", {}).values()) if kind == "registration" else [],
         "scores": scores if kind == "self_score" else {},
         "note": latest.note or "",
+    }
+
+
+def typed_form(kind: str, fields: dict[str, str]) -> dict:
+    """The deadline's form as the unit just filled it (see `prefill`), shown again with the
+    errors of a refused submission so that nothing is typed twice."""
+    registration, self_score = kind == "registration", kind == "self_score"
+    counts = [fields.get(f"count_{i}", "0") for i in range(1, len(INDIVIDUAL_TITLES) + 1)]
+    scores = {k.removeprefix("score_"): v for k, v in fields.items() if k.startswith("score_")}
+    return {
+        "collective_title": fields.get("collective_title", "") if registration else "",
+        "counts": counts if registration else [],
+        "scores": scores if self_score else {},
+        "note": fields.get("note", ""),
     }

@@ -81,6 +81,21 @@ def test_the_unit_page_shows_the_self_score_entered_and_fills_the_scores_again(p
     assert 'name="score_T.2" value=""' in form and ">Kèm minh chứng</textarea>" in form
 
 
+def test_a_refused_form_comes_back_as_typed_not_as_the_last_version(portal):
+    _register(portal)
+    refused = portal.post(
+        f"{portal.paths['syt']}/nop/2020/dang-ky",
+        data={"collective_title": "Cờ thi đua của UBND tỉnh", "count_1": "mười", "note": "Sửa <b>"},
+    )
+    assert refused.status_code == 422
+    form = _section(refused.text, "han-2020-dang-ky").split("<form", 1)[1]
+    assert "<option selected>Cờ thi đua của UBND tỉnh</option>" in form
+    assert 'name="count_1" value="mười"' in form and 'name="count_2" value="0"' in form
+    assert ">Sửa &lt;b&gt;</textarea>" in form
+    again = _section(portal.get(portal.paths["syt"]).text, "han-2020-dang-ky")
+    assert 'name="count_1" value="42"' in again  # the page itself: the latest accepted version
+
+
 def test_a_unit_downloads_its_own_file_as_an_attachment(portal):
     _register(portal)
     response = portal.get(_file_link(portal))
