@@ -42,7 +42,12 @@ def version_view(
         "errors": submission.errors,
         "note": submission.note,
         "files": [
-            {"name": f.filename, "url": file_url(token, f), "size": size_text(f.size)}
+            {
+                "name": f.filename,
+                "url": file_url(token, f),
+                "size": size_text(f.size),
+                "criterion": f.criterion_code,
+            }
             for f in files
         ],
         "registration": registration_lines(data) if accepted and kind == "registration" else [],
@@ -87,7 +92,8 @@ def _score_row(item: SheetItem, data: dict) -> dict | None:
         value = points(value) if value is not None else None
     if value is None:
         return None
-    return {"code": item.code, "name": item.name, "value": value}
+    evidence = data.get("evidence", {}).get(item.code)
+    return {"code": item.code, "name": item.name, "value": value, "evidence": evidence}
 
 
 def prefill(kind: str, latest: Submission | None) -> dict:

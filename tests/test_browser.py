@@ -101,6 +101,14 @@ def test_a_unit_registers_and_uploads_its_self_score_in_a_browser(portal, page, 
     )
     history = page.locator("section#han-2020-tong-ket ol.versions").inner_text()
     assert "bang-diem.xlsx" in history and "bao-cao.pdf" in history
+    assert "Tổng điểm tự chấm: 100" in history  # every criterion at its maximum, no bonus
+    page.locator("section#han-2020-tong-ket").get_by_text("Xem điểm từng mục đã nhập").click()
+    history = page.locator("section#han-2020-tong-ket ol.versions").inner_text()
+    assert "Kiểm chứng: Quyết định số 12/QĐ-SYT, mục I.1" in history  # column E, kept
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("section#han-2020-tong-ket ol.versions").screenshot(
+        path=str(SCREENSHOTS / "unit-self-score-sent.png")
+    )
 
 
 def test_the_home_page_shows_the_timeline_and_the_subscribe_buttons(portal, page):

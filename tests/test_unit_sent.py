@@ -75,6 +75,7 @@ def test_the_unit_page_shows_the_self_score_entered_and_fills_the_scores_again(p
     # 20.5 + 13 criteria at 1 + bonus 2 - one late report (1 point)
     assert "Tổng điểm tự chấm: 34,5" in _text(section)
     assert "I.1. Hoàn thành các chỉ tiêu" in _text(section) and "1 lần (−1 điểm)" in section
+    assert "minh-chung.pdf (kiểm chứng tiêu chí III.5, 1 KB)" in _text(section)
     form = section.split("<form", 1)[1]
     assert 'name="score_I.1" value="20,5"' in form and 'name="score_III.5" value="1"' in form
     assert 'name="score_T.1" value="2"' in form and 'name="score_P.1" value="1"' in form
