@@ -124,16 +124,16 @@ def _deadline(d: Deadline, names: dict[int, str], today: date) -> dict:
 
 def _meeting(m: Meeting, names: dict[int, str], today: date) -> dict:
     if m.on:
-        state = _state(m.on, m.on, today)
+        day, state = m.on, _state(m.on, m.on, today)
         when = fmt_day(m.on)
         if m.starts_at:
             when += f", lúc {fmt_instant(m.starts_at).split()[0]}"
     else:  # not scheduled yet: upcoming until the last day it can be held, never "under way"
         if m.held_before:
-            last = m.held_before - timedelta(days=1)
+            day = last = m.held_before - timedelta(days=1)
             when = f"Chưa ấn định ngày; họp chậm nhất {fmt_day(last)}"
         else:
-            last = date(m.held_after.year, 12, 31)
+            day, last = m.held_after, date(m.held_after.year, 12, 31)
             when = f"Chưa ấn định ngày; họp sau ngày {fmt_date(m.held_after)}"
         state = _state(last + timedelta(days=1), last, today)
         if m.wording:
@@ -142,7 +142,7 @@ def _meeting(m: Meeting, names: dict[int, str], today: date) -> dict:
     return {
         "kind": "Họp",
         "round_id": m.round_id,
-        "day": m.on or m.held_before or m.held_after,
+        "day": day,
         "title": m.title,
         "when": when,
         "detail": detail,

@@ -39,7 +39,6 @@ def version_view(
         "at": fmt_instant(submission.received_at),
         "channel": CHANNELS.get(submission.channel, submission.channel),
         "rejected": not accepted,
-        "errors": submission.errors,
         "note": submission.note,
         "files": [
             {
