@@ -1,6 +1,6 @@
 """Where a unit stands on a deadline at a given instant."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -26,3 +26,18 @@ def submission_state(
     if known:
         return SubmissionState.LATE
     return SubmissionState.PENDING if as_of < due_at else SubmissionState.OVERDUE
+
+
+class EventState(StrEnum):
+    """Where an event of the timeline stands on a day, as the public page says it."""
+
+    PAST = "Đã qua"
+    CURRENT = "Đang diễn ra"
+    UPCOMING = "Sắp tới"
+
+
+def event_state(first: date, last: date, today: date) -> EventState:
+    """State on `today` of an event held from `first` to `last` (whole days, both included)."""
+    if today > last:
+        return EventState.PAST
+    return EventState.CURRENT if today >= first else EventState.UPCOMING

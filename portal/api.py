@@ -12,11 +12,13 @@ from domain.dates import last_day
 from domain.status import submission_state
 from models import queries
 from models.db import session_scope
+from models.scores import SheetView, sheet_view
 from models.submissions import history
-from models.tables import SubmissionFile
+from models.tables import Submission, SubmissionFile
 from notifications.mailer import send_outbox
 from portal.limits import read_form
 from portal.pages import PlanYear, accept_form, locate, owes, unit_and_plans
+from portal.sent import file_url, self_total
 
 router = APIRouter(prefix="/api/v1", tags=["Đơn vị"])
 NOT_FOUND = "Không tìm thấy."
@@ -49,6 +51,13 @@ SUBMISSION_FORM = {
 }
 
 
+class FileOut(BaseModel):
+    filename: str
+    content_type: str
+    size: int  # bytes
+    url: str  # the unit's private download address, relative to the portal
+
+
 class SubmissionOut(BaseModel):
     version: int
     status: str  # accepted | rejected
@@ -57,6 +66,40 @@ class SubmissionOut(BaseModel):
     late: bool
     files: list[str]
     errors: list[str]
+    note: str | None
+    # registration: collective_title, individuals {title: count}; self score: scores
+    # {item: points}, occurrences {penalty item: times}, evidence {item: reference}
+    data: dict
+    self_score_total: float | None  # by the sheet's rules, for a self-score version
+    attachments: list[FileOut]
+
+
+def submission_out(
+    submission: Submission, files: list[SubmissionFile], *, deadline, token: str, view: SheetView
+) -> SubmissionOut:
+    """A version as the API gives it: the same data as the unit's page shows."""
+    data = submission.data or {}
+    return SubmissionOut(
+        version=submission.version,
+        status=submission.status,
+        channel=submission.channel,
+        received_at=submission.received_at,
+        late=submission.received_at >= deadline.due_at,
+        files=[f.filename for f in files],
+        errors=submission.errors,
+        note=submission.note,
+        data=data,
+        self_score_total=self_total(data, view) if "scores" in data else None,
+        attachments=[
+            FileOut(
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size,
+                url=file_url(token, f),
+            )
+            for f in files
+        ],
+    )
 
 
 class DeadlineOut(BaseModel):
@@ -100,6 +143,7 @@ def unit_status(token: str, request: Request) -> UnitOut:
                 if not d.cancelled and (d.id, unit.id) in owed
             ]
             past = history(session, unit_id=unit.id, deadline_ids=[d.id for d in rows])
+            view = sheet_view(session, plan=plan)
             for d in rows:
                 entries = past.get(d.id, [])
                 received = [s.received_at for s, _ in entries if s.status == "accepted"]
@@ -115,15 +159,7 @@ def unit_status(token: str, request: Request) -> UnitOut:
                         state=submission_state(d.due_at, received, now).value,
                         documents=d.documents,
                         submissions=[
-                            SubmissionOut(
-                                version=s.version,
-                                status=s.status,
-                                channel=s.channel,
-                                received_at=s.received_at,
-                                late=s.received_at >= d.due_at,
-                                files=[f.filename for f in files],
-                                errors=s.errors,
-                            )
+                            submission_out(s, files, deadline=d, token=token, view=view)
                             for s, files in entries
                         ],
                     )
@@ -182,16 +218,12 @@ async def submit(
                 channel="api",
             )
             files = session.exec(
-                select(SubmissionFile.filename).where(SubmissionFile.submission_id == submission.id)
+                select(SubmissionFile).where(SubmissionFile.submission_id == submission.id)
             ).all()
-            body = SubmissionOut(
-                version=submission.version,
-                status=submission.status,
-                channel="api",
-                received_at=submission.received_at,
-                late=submission.received_at >= deadline.due_at,
-                files=files if submission.status == "accepted" else [],
-                errors=submission.errors,
+            accepted = submission.status == "accepted"
+            view = sheet_view(session, plan=plan)
+            body = submission_out(
+                submission, files if accepted else [], deadline=deadline, token=token, view=view
             )
             return (201 if submission.status == "accepted" else 422), body.model_dump(mode="json")
 

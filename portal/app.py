@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings, get_settings
 from models.db import make_engine
-from portal import admin, api, ballots, errors, feeds, headers, limits, pages
+from portal import admin, api, ballots, downloads, errors, feeds, headers, home, limits, pages
 from portal.feed_cache import FeedCache
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.router.routes.extend(feeds.routes)
+    app.include_router(home.router)
     app.include_router(pages.router)
+    app.include_router(downloads.router)
     app.include_router(ballots.router)
     app.include_router(api.router)
     app.include_router(admin.router)

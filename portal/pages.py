@@ -30,6 +30,7 @@ from notifications.mailer import send_outbox
 from operations.intake import take_submission
 from portal.limits import read_form
 from portal.score_workbook import build_template, read_workbook
+from portal.sent import prefill, typed_form, version_view
 from portal.year_end_sections import ballot_sections, score_sections
 
 router = APIRouter(include_in_schema=False)
@@ -47,12 +48,6 @@ STATE_CLASSES = {
     SubmissionState.LATE: "s-late",
     SubmissionState.PENDING: "s-pending",
     SubmissionState.OVERDUE: "s-overdue",
-}
-CHANNELS = {
-    "portal": "qua trang này",
-    "api": "qua API",
-    "paper": "văn bản giấy",
-    "dispatch": "công văn",
 }
 
 
@@ -86,8 +81,17 @@ def unit_and_plans(session: Session, token: str) -> tuple[Unit, list[YearPlan]] 
 
 
 def unit_page_response(
-    request: Request, session: Session, token: str, unit: Unit, plans, status=200, **extra
+    request: Request,
+    session: Session,
+    token: str,
+    unit: Unit,
+    plans,
+    status=200,
+    typed: tuple[int, dict[str, str]] | None = None,
+    **extra,
 ):
+    """The unit's page; `typed`: (deadline id, form fields) of a refused submission, whose form
+    shows them again instead of the latest accepted version."""
     settings = request.app.state.settings
     now = datetime.now(UTC)
     views = {plan.year: sheet_view(session, plan=plan) for plan in plans}
@@ -102,8 +106,8 @@ def unit_page_response(
         names = queries.unit_names(session=session, bloc_id=plan.bloc_id)
         for d in deadlines:
             entries = past.get(d.id, [])
-            received = [s.received_at for s, _ in entries if s.status == "accepted"]
-            state = submission_state(d.due_at, received, now)
+            accepted = [s for s, _ in entries if s.status == "accepted"]  # newest first
+            state = submission_state(d.due_at, [s.received_at for s in accepted], now)
             items.append(
                 {
                     "anchor": f"han-{plan.year}-{d.code}",
@@ -120,15 +124,12 @@ def unit_page_response(
                     "state": state.value,
                     "state_class": STATE_CLASSES[state],
                     "history": [
-                        {
-                            "version": s.version,
-                            "at": fmt_instant(s.received_at),
-                            "channel": CHANNELS.get(s.channel, s.channel),
-                            "rejected": s.status == "rejected",
-                            "files": [f.filename for f in files],
-                        }
+                        version_view(s, files, token=token, kind=d.kind, view=views[plan.year])
                         for s, files in entries
                     ],
+                    "form": typed_form(d.kind, typed[1])
+                    if typed and typed[0] == d.id
+                    else prefill(d.kind, accepted[0] if accepted else None),
                 }
             )
     bloc = session.get(Bloc, unit.bloc_id)
@@ -329,6 +330,7 @@ def _record(
                 unit,
                 plans,
                 422,
+                typed=(deadline.id, fields),
                 errors=submission.errors,
                 errors_for=deadline.title,
             )
