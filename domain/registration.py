@@ -28,3 +28,10 @@ def check_registration(collective: str, counts: dict[str, str]) -> tuple[dict, l
             continue
         individuals[title] = int(raw)
     return {"collective_title": collective, "individuals": individuals}, errors
+
+
+def registration_lines(data: dict) -> list[str]:
+    """A registration's data as lines a clerk reads: the collective title, then each count."""
+    lines = [f"Danh hiệu tập thể: {data.get('collective_title') or 'chưa chọn'}"]
+    lines += [f"{title}: {count} người" for title, count in data.get("individuals", {}).items()]
+    return lines

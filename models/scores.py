@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from domain.scoring import Sheet
+from domain.scoring import Sheet, score_unit
 from domain.self_score import MAX_OCCURRENCES, SheetItem
 from models.tables import Score, ScoreGroup, ScoreItem, ScoreSheet, YearPlan
 
@@ -71,3 +71,11 @@ def save_self_scores(
         row.self_points = points.get(code, 0.0)
         row.updated_at = at
         session.add(row)
+
+
+def self_total(data: dict, view: SheetView) -> float:
+    """The total of the self score a version carries, by the sheet's rules (caps, penalties)."""
+    entered = {**data.get("scores", {})}
+    for item in view.penalties:
+        entered[item.code] = data.get("occurrences", {}).get(item.code, 0) * item.points
+    return score_unit(view.rules, "", entered, {}).self_total

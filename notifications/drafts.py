@@ -304,9 +304,16 @@ def _in_progress(state: PlanState, deadline: Deadline, today: date, as_of: datet
 
 
 def receipt_drafts(
-    state: PlanState, unit: Unit, deadline: Deadline, submission, files: list[str]
+    state: PlanState,
+    unit: Unit,
+    deadline: Deadline,
+    submission,
+    files: list[str],
+    details: list[str] = (),
 ) -> list[Draft]:
-    """The acknowledgement of an accepted submission, to the unit's focal point."""
+    """The acknowledgement of an accepted submission, to the unit's focal point: what was
+    received (`details`: the registration's title and counts, the self score's total), the note
+    and the files, as the unit's page shows them."""
     context = {
         **common_context(state, unit.name, unit),
         "unit": unit.name,
@@ -315,6 +322,8 @@ def receipt_drafts(
         "received_at": fmt_instant(submission.received_at),
         "late": submission.received_at >= deadline.due_at,
         "files": files,
+        "details": list(details),
+        "note": submission.note,
     }
     message = render("receipt", context)
     return [

@@ -8,10 +8,12 @@ from sqlmodel import Session
 
 from calendars.publish import publish_bloc
 from config.settings import Settings
+from documents.text import points
+from domain.registration import registration_lines
 from domain.uploads import KINDS, LABEL, UnsafeFile, detect_kind, safe_filename
 from models import filestore
 from models.links import Links
-from models.scores import save_self_scores, sheet_view
+from models.scores import save_self_scores, self_total, sheet_view
 from models.submissions import StoredFile, record_submission
 from models.tables import Bloc, Deadline, Submission, Unit, YearPlan
 from notifications.drafts import receipt_drafts
@@ -96,16 +98,14 @@ def take_submission(
     if submission.status == "accepted":
         links = Links(settings.base_url, settings.signing_key())
         plan = session.get(YearPlan, deadline.plan_id)
+        details = registration_lines(data) if deadline.kind == "registration" and data else []
         if deadline.kind == "self_score" and data and "scores" in data:
-            save_self_scores(
-                session,
-                view=sheet_view(session, plan=plan),
-                unit_id=unit.id,
-                data=data,
-                at=received_at,
-            )
+            view = sheet_view(session, plan=plan)
+            save_self_scores(session, view=view, unit_id=unit.id, data=data, at=received_at)
+            details.append(f"Tổng điểm tự chấm: {points(self_total(data, view))} điểm")
         state = plan_state(session, plan=plan, links=links, only_units={unit.id})
-        drafts = receipt_drafts(state, unit, deadline, submission, [f.filename for f in files])
+        names = [f.filename for f in files]
+        drafts = receipt_drafts(state, unit, deadline, submission, names, details)
         enqueue(session, drafts, domain=settings.mail_domain, as_of=received_at)
         bloc = session.get(Bloc, plan.bloc_id)
         publish_bloc(session, bloc=bloc, as_of=received_at, only_units={unit.id})

@@ -12,13 +12,13 @@ from domain.dates import last_day
 from domain.status import submission_state
 from models import queries
 from models.db import session_scope
-from models.scores import SheetView, sheet_view
+from models.scores import SheetView, self_total, sheet_view
 from models.submissions import history
 from models.tables import Submission, SubmissionFile
 from notifications.mailer import send_outbox
 from portal.limits import read_form
 from portal.pages import PlanYear, accept_form, locate, owes, unit_and_plans
-from portal.sent import file_url, self_total
+from portal.sent import file_url
 
 router = APIRouter(prefix="/api/v1", tags=["Đơn vị"])
 NOT_FOUND = "Không tìm thấy."

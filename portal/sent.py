@@ -4,10 +4,9 @@ latest accepted version, which fills the deadline's form again for a correction.
 
 from documents.text import points
 from domain.dates import fmt_instant
-from domain.registration import INDIVIDUAL_TITLES
-from domain.scoring import score_unit
+from domain.registration import INDIVIDUAL_TITLES, registration_lines
 from domain.self_score import SheetItem
-from models.scores import SheetView
+from models.scores import SheetView, self_total
 from models.tables import Submission, SubmissionFile
 
 CHANNELS = {
@@ -59,21 +58,6 @@ def size_text(size: int) -> str:
     if size < 1_000_000:
         return f"{max(1, round(size / 1000))} KB"
     return f"{size / 1_000_000:.1f}".replace(".", ",") + " MB"
-
-
-def registration_lines(data: dict) -> list[str]:
-    """A registration's data as lines a clerk reads: the collective title, then each count."""
-    lines = [f"Danh hiệu tập thể: {data.get('collective_title') or 'chưa chọn'}"]
-    lines += [f"{title}: {count} người" for title, count in data.get("individuals", {}).items()]
-    return lines
-
-
-def self_total(data: dict, view: SheetView) -> float:
-    """The total of the self score a version carries, by the sheet's rules (caps, penalties)."""
-    entered = {**data.get("scores", {})}
-    for item in view.penalties:
-        entered[item.code] = data.get("occurrences", {}).get(item.code, 0) * item.points
-    return score_unit(view.rules, "", entered, {}).self_total
 
 
 def self_score_summary(data: dict, view: SheetView) -> dict:

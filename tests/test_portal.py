@@ -98,6 +98,13 @@ def test_registration_is_recorded_as_structured_data_with_a_receipt(portal, db):
         time.sleep(0.1)
     assert receipt.status == "sent" and receipt.recipient == "vanphong.syt@bacgiang.gov.vn.example"
     assert "Đã nhận: Gửi đăng ký danh hiệu thi đua năm 2020 (lần 1)" in receipt.subject
+    for line in (  # what was received, as the unit's page lists it
+        "- Danh hiệu tập thể: Tập thể Lao động xuất sắc",
+        "- Lao động tiên tiến: 42 người",
+        "- Chiến sĩ thi đua cấp tỉnh: 1 người",
+        "- Tệp: giao uoc.pdf",
+    ):
+        assert line in receipt.text, receipt.text
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,8 @@ CONTEXTS = {
         "received_at": "09:15 18/06/2020",
         "late": False,
         "files": ["bao-cao.pdf"],
+        "details": ["Tổng điểm tự chấm: 95,5 điểm"],
+        "note": "Bản đã ký",
     },
     "digest": {
         "today": date(2020, 6, 22),
