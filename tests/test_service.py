@@ -148,6 +148,9 @@ def test_make_run_serves_everything_stops_cleanly_and_resumes_without_duplicates
     assert httpx.get(f"http://127.0.0.1:{prefect_port}/api/health").json() is True
     assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200
     assert _reminders_of_the_next_morning(tmp_path / "var", year)[0] == []  # nothing overdue
+    home = httpx.get(f"http://127.0.0.1:{port}/").text  # the bloc's page, with subscribe links
+    assert f"Năm {year}" in home and "Sắp tới" in home
+    assert f"webcal://127.0.0.1:{port}/calendars/bg-vhxh/{year}.ics" in home
     feed_url = urls[f"Lịch chung bg-vhxh {year}"]
     assert feed_url == f"http://127.0.0.1:{port}/calendars/bg-vhxh/{year}.ics"
     feed = httpx.get(feed_url)
