@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hypothesis
 import psycopg
 import pytest
 from sqlalchemy.engine import Engine
@@ -20,6 +21,11 @@ from sqlalchemy.engine import Engine
 from models.db import make_engine, upgrade
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+
+# Property tests draw the same examples on every run, with no time limit per example: a busy
+# two-core machine must not turn a slow example into a failure, nor a new seed into a new result.
+hypothesis.settings.register_profile("thidua", derandomize=True, deadline=None, database=None)
+hypothesis.settings.load_profile("thidua")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "plans" / "bac-giang-vhxh-2020.yaml"
