@@ -21,10 +21,6 @@ class CollectSource(BaseModel):
     time_field: str | None = None  # a column with an ISO time with offset, if the form gives one
 
 
-class SettingsError(ValueError):
-    """A setting the service must not start with; the message says which and what to do."""
-
-
 class Settings(BaseSettings):
     """Service configuration; the defaults run everything embedded (SQLite, local files)."""
 
@@ -47,34 +43,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20_000_000  # per file
     max_request_bytes: int = 50_000_000  # a whole request: every file and field of one form
     collect_sources: list[CollectSource] = []  # JSON in THIDUA_COLLECT_SOURCES
-    admin_user: str | None = None  # the secretariat's page /quan-tri exists only when both are set
-    admin_password: SecretStr | None = None
+    admin_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)  # a /quan-tri sign-in lasts
     # Prefect's own variable, read here so that a command learns whether a Prefect server is
     # configured without importing Prefect (seconds): `plan load` syncs the schedules when set.
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
-
-    def check_admin_login(self) -> None:
-        """Raise `SettingsError` unless the secretariat's page is either off (neither setting)
-        or on with a user and a password that are not blank: an empty password opens it to all."""
-        user, password = self.admin_user, self.admin_password
-        if user is None and password is None:
-            return
-        off = "hoặc bỏ cả THIDUA_ADMIN_USER và THIDUA_ADMIN_PASSWORD để tắt trang /quan-tri"
-        if password is None:
-            raise SettingsError(
-                f"đã đặt THIDUA_ADMIN_USER nhưng thiếu THIDUA_ADMIN_PASSWORD: đặt mật khẩu {off}"
-            )
-        if user is None:
-            raise SettingsError(
-                f"đã đặt THIDUA_ADMIN_PASSWORD nhưng thiếu THIDUA_ADMIN_USER: đặt tên đăng nhập {off}"
-            )
-        if not password.get_secret_value().strip():
-            raise SettingsError(
-                f"THIDUA_ADMIN_PASSWORD đang để trống (trang /quan-tri sẽ không cần mật khẩu): "
-                f"đặt mật khẩu {off}"
-            )
-        if not user.strip():
-            raise SettingsError(f"THIDUA_ADMIN_USER đang để trống: đặt tên đăng nhập {off}")
 
     @property
     def files_dir(self) -> Path:

@@ -408,3 +408,36 @@ class FeedEvent(SQLModel, table=True):
     sequence: int = 0
     last_modified: datetime = _instant()
     cancelled_at: datetime | None = _instant(default=None)
+
+
+# --- The secretariat's accounts -------------------------------------------------------------
+
+
+class StaffAccount(SQLModel, table=True):
+    """A sign-in of the secretariat's staff for `/quan-tri`; only the argon2 hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = _instant(default_factory=utcnow)
+    password_set_at: datetime = _instant(default_factory=utcnow)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser: the cookie's token is never stored, only its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="staffaccount.id", index=True)
+    token_sha256: str = Field(unique=True, max_length=64)
+    created_at: datetime = _instant()
+    expires_at: datetime = _instant()
+
+
+class SignInFailures(SQLModel, table=True):
+    """Failed sign-ins counted per account name or client address (`key`), for the delay."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=160)  # account:<name> | address:<ip>
+    failures: int = 0
+    last_failure_at: datetime = _instant()
+    locked_until: datetime | None = _instant(default=None)

@@ -1,18 +1,17 @@
 """The secretariat's page: the state of every unit, recording paper submissions, and the
 bloc's verification of the self scores (thẩm định) with the ranking it gives.
 
-Behind HTTP Basic credentials from the environment (THIDUA_ADMIN_USER / THIDUA_ADMIN_PASSWORD);
-without them configured the page does not exist. Put it behind HTTPS (docs: reverse proxy).
+Only for a signed-in member of staff (portal.sign_in): every POST comes from this site and
+carries the session's CSRF token, and what it changes is audited under the account's name.
+Put it behind HTTPS (docs: reverse proxy).
 """
 
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlmodel import Session, select
 
 from documents.text import points
@@ -30,30 +29,13 @@ from operations.intake import take_submission
 from operations.year_end_documents import verification_sheet
 from portal.limits import read_form
 from portal.pages import PlanYear, render_page
+from portal.sign_in import Staff, same_site_only, signed_in
 
-router = APIRouter(include_in_schema=False)
-basic = HTTPBasic(auto_error=False)
-
-
-def admin(
-    request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
-) -> str:
-    settings = request.app.state.settings
-    password = settings.admin_password.get_secret_value() if settings.admin_password else ""
-    if not (settings.admin_user or "").strip() or not password.strip():  # off, never open to all
-        raise HTTPException(404)
-    expected = (settings.admin_user.encode(), settings.admin_password.get_secret_value().encode())
-    if credentials is None or not (
-        secrets.compare_digest(credentials.username.encode(), expected[0])
-        & secrets.compare_digest(credentials.password.encode(), expected[1])
-    ):
-        raise HTTPException(
-            401, "Cần đăng nhập quản trị.", headers={"WWW-Authenticate": 'Basic realm="thidua"'}
-        )
-    return credentials.username
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_only)])
+SignedIn = Annotated[Staff, Depends(signed_in)]
 
 
-def _render(session: Session, status: int = 200, **extra) -> HTMLResponse:
+def _render(session: Session, user: Staff, status: int = 200, **extra) -> HTMLResponse:
     now = datetime.now(UTC)
     plans = []
     for plan in session.exec(
@@ -93,6 +75,7 @@ def _render(session: Session, status: int = 200, **extra) -> HTMLResponse:
         "admin.html.j2",
         status,
         plans=plans,
+        staff=user,
         message=extra.get("message"),
         errors=extra.get("errors", []),
     )
@@ -122,19 +105,20 @@ def _active_plan(session: Session, year: int) -> tuple[YearPlan | None, dict[str
 
 
 @router.get("/quan-tri", response_class=HTMLResponse)
-def overview(request: Request, user: Annotated[str, Depends(admin)]):
+def overview(request: Request, user: SignedIn):
     with session_scope(request.app.state.engine) as session:
-        return _render(session)
+        return _render(session, user)
 
 
 @router.post("/quan-tri/ghi-nhan/{year}", response_class=HTMLResponse)
 async def record(
     year: PlanYear,
     request: Request,
-    user: Annotated[str, Depends(admin)],
+    user: SignedIn,
 ):
     settings = request.app.state.settings
     fields, uploads = await read_form(request, settings.max_upload_bytes)
+    user.check_form(fields)
 
     def save() -> HTMLResponse:
         with session_scope(request.app.state.engine) as session:
@@ -164,7 +148,7 @@ async def record(
                 if not ok
             ]
             if errors:
-                return _render(session, 422, errors=errors)
+                return _render(session, user, 422, errors=errors)
             files = [upload for group in uploads.values() for upload in group]
             submission = take_submission(
                 session,
@@ -175,12 +159,13 @@ async def record(
                 channel=channel,
                 uploads=files,
                 note=(fields.get("note") or "").strip() or None,
-                recorded_by=user,
+                recorded_by=user.name,
             )
             if submission.status == "rejected":
-                return _render(session, 422, errors=submission.errors)
+                return _render(session, user, 422, errors=submission.errors)
             return _render(
                 session,
+                user,
                 message=f"Đã ghi nhận {unit.name} – {deadline.title}, lần {submission.version}.",
             )
 
@@ -188,8 +173,9 @@ async def record(
 
 
 @router.post("/quan-tri/tham-dinh/{year}", response_class=HTMLResponse)
-async def verify(year: PlanYear, request: Request, user: Annotated[str, Depends(admin)]):
+async def verify(year: PlanYear, request: Request, user: SignedIn):
     fields, _ = await read_form(request, 0)
+    user.check_form(fields)
 
     def save() -> HTMLResponse:
         with session_scope(request.app.state.engine) as session:
@@ -197,7 +183,7 @@ async def verify(year: PlanYear, request: Request, user: Annotated[str, Depends(
             unit = units.get(fields.get("unit", ""))
             if unit is None:
                 return _render(
-                    session, 422, errors=["Đơn vị: hãy chọn một đơn vị trong danh sách."]
+                    session, user, 422, errors=["Đơn vị: hãy chọn một đơn vị trong danh sách."]
                 )
             try:
                 with session.begin_nested():
@@ -208,19 +194,19 @@ async def verify(year: PlanYear, request: Request, user: Annotated[str, Depends(
                         code=fields.get("item", ""),
                         value=fields.get("value", ""),
                         reason=fields.get("reason"),
-                        actor=user,
+                        actor=user.name,
                         at=datetime.now(UTC),
                     )
             except YearEndError as error:
-                return _render(session, 422, errors=[str(error)])
+                return _render(session, user, 422, errors=[str(error)])
             message = f"Đã ghi điểm thẩm định: {unit.name}, {fields['item']} = {points(row.verified_points)}."
-            return _render(session, message=message)
+            return _render(session, user, message=message)
 
     return await to_thread.run_sync(save)
 
 
 @router.get("/quan-tri/tham-dinh/{year}/phieu-tham-dinh.xlsx")
-def verification_download(year: PlanYear, request: Request, user: Annotated[str, Depends(admin)]):
+def verification_download(year: PlanYear, request: Request, user: SignedIn):
     with session_scope(request.app.state.engine) as session:
         plan, _ = _active_plan(session, year)
         if plan is None:
@@ -237,7 +223,7 @@ def verification_download(year: PlanYear, request: Request, user: Annotated[str,
 async def verification_upload(
     year: PlanYear,
     request: Request,
-    user: Annotated[str, Depends(admin)],
+    user: SignedIn,
 ):
     limit = request.app.state.settings.max_upload_bytes
 
@@ -248,7 +234,8 @@ async def verification_upload(
     # The credentials (the dependency) and the year are checked before the body is read.
     if not await to_thread.run_sync(has_plan):
         raise HTTPException(404)
-    _, uploads = await read_form(request, limit)
+    fields, uploads = await read_form(request, limit)
+    user.check_form(fields)
 
     def save() -> HTMLResponse:
         with session_scope(request.app.state.engine) as session:
@@ -257,25 +244,30 @@ async def verification_upload(
                 raise HTTPException(404)
             files = uploads.get("sheet", [])
             if len(files) != 1:
-                return _render(session, 422, errors=["Hãy chọn một tệp phiếu thẩm định (.xlsx)."])
+                return _render(
+                    session, user, 422, errors=["Hãy chọn một tệp phiếu thẩm định (.xlsx)."]
+                )
             (upload,) = files
             if len(upload.content) > limit:
-                return _render(session, 422, errors=[f"{upload.filename}: tệp quá lớn."])
+                return _render(session, user, 422, errors=[f"{upload.filename}: tệp quá lớn."])
             bloc = session.get(Bloc, plan.bloc_id)
             try:
                 lines = read_verification_sheet(
                     upload.content, bloc_code=bloc.code, year=year, filename=upload.filename
                 )
             except UnreadableSheet as error:
-                return _render(session, 422, errors=[str(error)])
+                return _render(session, user, 422, errors=[str(error)])
             changed, errors = import_verification(
-                session, plan=plan, lines=lines, actor=user, at=datetime.now(UTC)
+                session, plan=plan, lines=lines, actor=user.name, at=datetime.now(UTC)
             )
             if errors:
                 return _render(
-                    session, 422, errors=[*errors, "Chưa ghi điểm nào; hãy sửa và tải lên lại."]
+                    session,
+                    user,
+                    422,
+                    errors=[*errors, "Chưa ghi điểm nào; hãy sửa và tải lên lại."],
                 )
             message = f"Đã nhập phiếu thẩm định {upload.filename}: {changed} mục thay đổi."
-            return _render(session, message=message)
+            return _render(session, user, message=message)
 
     return await to_thread.run_sync(save)

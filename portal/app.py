@@ -2,7 +2,9 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import anyio
 from fastapi import FastAPI
@@ -10,13 +12,27 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings, get_settings
 from models.db import make_engine
-from portal import admin, api, ballots, downloads, errors, feeds, headers, home, limits, pages
+from portal import (
+    admin,
+    api,
+    ballots,
+    downloads,
+    errors,
+    feeds,
+    headers,
+    home,
+    limits,
+    pages,
+    sign_in,
+)
 from portal.feed_cache import FeedCache
 
 log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = sign_in.system_clock) -> FastAPI:
+    """The app; `clock` gives each request's instant where sessions and sign-in delays need it."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -61,8 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads.router)
     app.include_router(ballots.router)
     app.include_router(api.router)
+    app.include_router(sign_in.router)
     app.include_router(admin.router)
+    app.state.clock = clock
     errors.install(app)
+    sign_in.install(app)
     app.add_middleware(limits.BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(headers.SecurityHeaders)
     return app

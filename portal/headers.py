@@ -1,7 +1,8 @@
 """Security headers on every response, as a pure ASGI middleware (it never touches the body).
 
 Every response forbids framing, MIME sniffing and the Referer (a private link must not leak to
-another site). Pages get a Content-Security-Policy that allows only their inline styles and
+another site); the secretariat's pages send it to this site only, so that their forms' Origin
+can be checked. Pages get a Content-Security-Policy that allows only their inline styles and
 same-site forms: they use no JavaScript. The interactive API docs (`/docs`, `/redoc`) load
 scripts from a CDN, so they only forbid framing. What is behind a private link or a login is
 never stored by a cache; the bloc feed stays cacheable (ETag, 304).
@@ -17,6 +18,7 @@ PAGE_POLICY = (
 )
 DOCS_POLICY = "frame-ancestors 'none'"
 DOCS_PATHS = ("/docs", "/redoc")
+ADMIN_PREFIX = "/quan-tri"
 PRIVATE_PREFIXES = ("/don-vi/", "/api/", "/quan-tri", "/calendars/private/")
 
 
@@ -26,12 +28,12 @@ class _HeaderSet:
     names: frozenset[bytes]  # replaced when the app set them too
 
 
-def _header_set(policy: str, *, private: bool) -> _HeaderSet:
+def _header_set(policy: str, *, private: bool, referrer: bytes = b"no-referrer") -> _HeaderSet:
     headers = [
         (b"x-frame-options", b"DENY"),
         (b"content-security-policy", policy.encode()),
         (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
+        (b"referrer-policy", referrer),
     ]
     if private:
         headers.append((b"cache-control", b"no-store"))
@@ -42,10 +44,15 @@ def _header_set(policy: str, *, private: bool) -> _HeaderSet:
 _PUBLIC = _header_set(PAGE_POLICY, private=False)
 _PRIVATE = _header_set(PAGE_POLICY, private=True)
 _DOCS = _header_set(DOCS_POLICY, private=False)
+# With no-referrer a browser sends `Origin: null` on a same-site POST; the secretariat's forms
+# need their Origin checked (portal.sign_in), and nothing of theirs goes to another site.
+_ADMIN = _header_set(PAGE_POLICY, private=True, referrer=b"same-origin")
 
 
 def _headers_for(path: str) -> _HeaderSet:
     """The headers a response to `path` gets."""
+    if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        return _ADMIN
     if path.startswith(PRIVATE_PREFIXES):
         return _PRIVATE
     if path in DOCS_PATHS or path.startswith("/docs/"):

@@ -6,11 +6,13 @@ reached the suite errors instead of skipping, so a green run always covered both
 
 import contextlib
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import hypothesis
@@ -51,7 +53,7 @@ class Database:
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
 
-    def cli(self, *args: str, check: bool = False) -> "Ran":
+    def cli(self, *args: str, check: bool = False, input: str | None = None) -> "Ran":
         """Run `thidua ARGS` against this database in this process (typer's runner: the same
         command, arguments, environment, working folder, output streams and exit code as a
         user's shell, without starting Python again). An error the command does not turn into
@@ -64,7 +66,9 @@ class Database:
         get_settings.cache_clear()
         try:
             with contextlib.chdir(self.data_dir):
-                ran = CliRunner().invoke(app, list(args), env=self.env, catch_exceptions=False)
+                ran = CliRunner().invoke(
+                    app, list(args), env=self.env, catch_exceptions=False, input=input
+                )
         finally:
             get_settings.cache_clear()
         result = Ran(ran.exit_code, ran.stdout, ran.stderr)
@@ -213,8 +217,9 @@ def smtp_server():
 
 
 @contextmanager
-def running(settings) -> Iterator:
-    """The web app on a real loopback port (uvicorn in a thread), and an httpx client for it."""
+def running(settings, clock=None) -> Iterator:
+    """The web app on a real loopback port (uvicorn in a thread), and an httpx client for it;
+    `clock` (a `Clock`) stands for the system clock where sessions and sign-in delays read it."""
     import threading
     import time
 
@@ -224,7 +229,8 @@ def running(settings) -> Iterator:
     from portal.app import create_app
 
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(settings, clock) if clock else create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -270,15 +276,62 @@ def portal(db, tmp_path, plan_text, write_plan):
 
 
 ADMIN_AUTH = ("vanphong", "mat-khau-dai-va-kho-doan")
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class Clock:
+    """A clock a test moves by hand (no sleeping): the app reads it for sessions and delays."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+def add_staff(engine, name: str = ADMIN_AUTH[0], password: str = ADMIN_AUTH[1]) -> None:
+    """A secretariat account, as `thidua admin add` makes it."""
+    from models.db import session_scope
+    from models.staff import add_account
+
+    with session_scope(engine) as session:
+        add_account(session, name=name, password=password, actor="test", at=datetime.now(UTC))
+
+
+def sign_in(client, name: str = ADMIN_AUTH[0], password: str = ADMIN_AUTH[1]):
+    """Fill and send the sign-in form as a browser would: the answer (303 when signed in)."""
+    form = client.get("/quan-tri/dang-nhap")
+    (csrf,) = CSRF.findall(form.text)
+    # Sent by hand: with an https public address the cookie is Secure, and the test talks
+    # plain HTTP to the app as a TLS proxy would.
+    cookie = f"thidua_dang_nhap={form.cookies['thidua_dang_nhap']}"
+    return client.post(
+        "/quan-tri/dang-nhap",
+        data={"csrf": csrf, "name": name, "password": password},
+        headers={"Cookie": cookie},
+    )
+
+
+def same_site_client(base_url: str):
+    """An httpx client that sends the Origin a page of the portal sends with its forms."""
+    import httpx
+
+    base = str(base_url).rstrip("/")
+    return httpx.Client(base_url=base, timeout=30, headers={"Origin": base})
 
 
 @pytest.fixture
-def admin_portal(portal):
-    """The portal with the secretariat's page enabled (credentials `ADMIN_AUTH`)."""
-    from pydantic import SecretStr
-
-    settings = portal.settings.model_copy(
-        update={"admin_user": ADMIN_AUTH[0], "admin_password": SecretStr(ADMIN_AUTH[1])}
-    )
-    with running(settings) as client:
+def admin_portal(portal, db):
+    """The portal signed in as `ADMIN_AUTH` (an account made as `thidua admin add` makes it):
+    the client sends the portal's Origin, `.csrf` is the forms' token, `.clock` the app's clock."""
+    add_staff(db.engine)
+    clock = Clock()
+    with running(portal.settings, clock) as client:
+        client.headers["Origin"] = str(client.base_url).rstrip("/")
+        assert sign_in(client).status_code == 303
+        (client.csrf,) = set(CSRF.findall(client.get("/quan-tri").text))
+        client.clock = clock
         yield client

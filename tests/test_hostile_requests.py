@@ -5,7 +5,6 @@ The memory tests run the app in its own process (uvicorn, as in production) so t
 be read from /proc, with TMPDIR pointing at a folder of the test.
 """
 
-import base64
 import os
 import socket
 import subprocess
@@ -31,7 +30,7 @@ from models.links import Links
 from models.plan_file import read_plan
 from models.plan_store import load_plan
 from models.tables import Submission, Unit, YearPlan
-from tests.conftest import ADMIN_AUTH, PDF, PG_ADMIN_URL, ROOT, free_port, running
+from tests.conftest import PDF, PG_ADMIN_URL, ROOT, free_port, running
 
 MB = 1_000_000
 BOUNDARY = "hostile-boundary"
@@ -190,14 +189,12 @@ def send_files(url: str, count: int, size: int, chunked: bool = False) -> httpx.
         return client.post(url, content=chunks, headers=headers)
 
 
-def answer_to_head(port: int, path: str, length: int, auth: str | None = None) -> tuple[str, float]:
+def answer_to_head(port: int, path: str, length: int, headers: str = "") -> tuple[str, float]:
     """Send only a request's head, announcing `length` body bytes that never come: the answer
     (status line to end) and the seconds it took; a server that waits for the body times out."""
     start = time.monotonic()
     head = f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {MULTIPART}\r\n"
-    head += f"Content-Length: {length}\r\n"
-    if auth:
-        head += f"Authorization: {auth}\r\n"
+    head += f"Content-Length: {length}\r\n{headers}"
     with socket.create_connection(("127.0.0.1", port)) as connection:
         connection.settimeout(5)
         connection.sendall((head + "\r\n").encode())
@@ -272,21 +269,23 @@ def test_a_refusal_comes_before_the_body_is_sent(server, db):
     assert submissions(db) == []
 
 
-def test_admin_upload_checks_credentials_and_year_before_reading_the_body(admin_portal):
+def test_admin_upload_checks_origin_session_and_year_before_reading_the_body(admin_portal):
     port = admin_portal.base_url.port
     path = "/quan-tri/tham-dinh/{year}/tai-len"
-    good, bad = (
-        "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-        for user, password in (ADMIN_AUTH, ("vanphong", "sai"))
+    session = admin_portal.cookies["thidua_quan_tri"]
+    good, stale = (
+        f"Origin: http://test\r\nCookie: thidua_quan_tri={t}\r\n" for t in (session, "x")
     )
-    for year, auth, expected in [
-        (2020, None, "401"),
-        (2020, bad, "401"),
+    elsewhere = f"Origin: https://evil.example\r\nCookie: thidua_quan_tri={session}\r\n"
+    for year, headers, expected in [
+        (2020, "Origin: http://test\r\n", "401"),
+        (2020, stale, "401"),
+        (2020, elsewhere, "403"),
         (2019, good, "404"),  # no plan that year
         (10**22, good, "404"),  # no such year (a database integer would overflow)
         (2020, good, "413"),  # announced over the bound (50 MB by default)
     ]:
-        answer, seconds = answer_to_head(port, path.format(year=year), 2_000 * MB, auth)
+        answer, seconds = answer_to_head(port, path.format(year=year), 2_000 * MB, headers)
         assert answer.startswith(f"HTTP/1.1 {expected} "), (year, answer[:200])
         assert seconds < 5 and '<html lang="vi">' in answer
 

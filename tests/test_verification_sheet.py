@@ -5,6 +5,7 @@ import io
 import re
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, func, select
@@ -18,7 +19,6 @@ from models.scores import save_self_scores, sheet_view
 from models.tables import AuditEvent, Score, Unit, YearPlan
 from models.year_end import import_verification, unit_scores
 from operations.year_end_documents import verification_sheet
-from tests.conftest import ADMIN_AUTH as AUTH
 from tests.conftest import EXAMPLE_PLAN
 
 AT = datetime(2020, 12, 10, 3, tzinfo=UTC)
@@ -218,26 +218,33 @@ def _retag(content: bytes, **meta: object) -> bytes:
 
 def test_admin_downloads_fills_and_uploads_the_sheet(admin_portal, db):
     _seed_self_score(db.engine)
-    page = admin_portal.get("/quan-tri", auth=AUTH)
+    page = admin_portal.get("/quan-tri")
     assert "/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx" in page.text
-    download = admin_portal.get("/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx", auth=AUTH)
+    download = admin_portal.get("/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx")
     assert download.status_code == 200
     assert 'filename="phieu-tham-dinh-2020.xlsx"' in download.headers["content-disposition"]
     bad = _fill(download.content, "syt", {"I.1": (20, None)})
     refused = admin_portal.post(
-        "/quan-tri/tham-dinh/2020/tai-len", files={"sheet": ("tham-dinh.xlsx", bad)}, auth=AUTH
+        "/quan-tri/tham-dinh/2020/tai-len",
+        files={"sheet": ("tham-dinh.xlsx", bad)},
+        data={"csrf": admin_portal.csrf},
     )
     assert refused.status_code == 422
     assert "tham-dinh.xlsx, trang syt, ô E" in refused.text and "cần ghi lý do" in refused.text
     assert "Chưa ghi điểm nào" in refused.text and _verified(db.engine) == {}
     good = _fill(download.content, "syt", {"I.1": (20, "Thiếu tài liệu kiểm chứng")})
     saved = admin_portal.post(
-        "/quan-tri/tham-dinh/2020/tai-len", files={"sheet": ("tham-dinh.xlsx", good)}, auth=AUTH
+        "/quan-tri/tham-dinh/2020/tai-len",
+        files={"sheet": ("tham-dinh.xlsx", good)},
+        data={"csrf": admin_portal.csrf},
     )
     assert saved.status_code == 200
     assert "Đã nhập phiếu thẩm định tham-dinh.xlsx: 1 mục thay đổi." in saved.text
     assert _verified(db.engine) == {("syt", "I.1"): (20, "Thiếu tài liệu kiểm chứng")}
-    assert admin_portal.get("/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx").status_code == 401
+    signed_out = httpx.get(
+        admin_portal.base_url.join("/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx")
+    )
+    assert signed_out.status_code == 303  # to the sign-in page
 
 
 def test_the_unit_sees_on_its_page_what_the_bloc_changed_and_why(portal, db):

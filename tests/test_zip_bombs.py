@@ -14,7 +14,7 @@ import pytest
 from documents.verification_sheet import UnreadableSheet, read_verification_sheet
 from operations.intake import Upload, check_uploads
 from portal.score_workbook import build_template, read_workbook
-from tests.conftest import ADMIN_AUTH, PDF
+from tests.conftest import CSRF, PDF, add_staff, same_site_client, sign_in
 from tests.test_hostile_requests import MB, MEMORY_BOUND, Watch, load_example, serve
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -195,13 +195,13 @@ def test_zip_bomb_uploads_are_refused_while_the_server_stays_within_its_memory_b
     db, tmp_path, plan_text, write_plan
 ):
     syt = load_example(db, plan_text, write_plan)["syt"]
-    admin = {"THIDUA_ADMIN_USER": ADMIN_AUTH[0], "THIDUA_ADMIN_PASSWORD": ADMIN_AUTH[1]}
-    with serve(db, tmp_path, **admin) as server:
+    add_staff(db.engine)
+    with serve(db, tmp_path) as server, same_site_client(server.url) as admin:
+        assert sign_in(admin).status_code == 303
+        (csrf,) = set(CSRF.findall(admin.get("/quan-tri").text))
         # The downloads import openpyxl in the server: measure from after them.
         own = httpx.get(f"{server.url}{syt}/bang-diem/2020.xlsx").content
-        sheet = httpx.get(
-            f"{server.url}/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx", auth=ADMIN_AUTH
-        ).content
+        sheet = admin.get("/quan-tri/tham-dinh/2020/phieu-tham-dinh.xlsx").content
         bombs = bomb(own), bomb(sheet)
         baseline = server.memory("VmHWM")
         with Watch(server):
@@ -210,10 +210,10 @@ def test_zip_bomb_uploads_are_refused_while_the_server_stays_within_its_memory_b
                 files=[("score_file", ("bang-diem.xlsx", bombs[0])), ("files", ("bc.pdf", PDF))],
                 timeout=60,
             )
-            verification = httpx.post(
-                f"{server.url}/quan-tri/tham-dinh/2020/tai-len",
+            verification = admin.post(
+                "/quan-tri/tham-dinh/2020/tai-len",
                 files={"sheet": ("phieu.xlsx", bombs[1])},
-                auth=ADMIN_AUTH,
+                data={"csrf": csrf},
                 timeout=60,
             )
         growth = server.memory("VmHWM") - baseline

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from thidua.cli_admin import admin_app
 from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
 from thidua.cli_year_end import rehearse_command, score_app, vote_app
 
@@ -36,6 +37,7 @@ submission_app = typer.Typer(help="Hồ sơ đơn vị đã nộp.", no_args_is_
 app.add_typer(submission_app, name="submission")
 app.add_typer(score_app, name="score")
 app.add_typer(vote_app, name="vote")
+app.add_typer(admin_app, name="admin")
 app.command("rehearse")(rehearse_command)
 
 PlanPath = Annotated[Path, typer.Argument(help="Tệp kế hoạch YAML.")]
@@ -479,13 +481,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Cổng.")] = 8000,
 ) -> None:
     """Chạy máy chủ web: lịch iCalendar (và cổng nộp hồ sơ)."""
-    from config.settings import SettingsError, get_settings
+    from config.settings import get_settings
 
     settings = get_settings()
-    try:
-        settings.check_admin_login()
-    except SettingsError as error:
-        raise fail(str(error)) from None
     import uvicorn
 
     from portal.app import create_app

@@ -29,7 +29,7 @@ USER_ERRORS = [
     ("models.access", "SecretKeyChanged"),
     ("models.year_end", "YearEndError"),
     ("models.queries", "NotFound"),
-    ("config.settings", "SettingsError"),
+    ("models.staff", "AccountError"),
 ]
 
 

@@ -26,7 +26,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from config.settings import Settings, SettingsError, get_settings
+from config.settings import Settings, get_settings
 from models.db import SchemaOutdated, check_schema, make_engine
 from models.links import Links
 from models.tables import Bloc, YearPlan
@@ -283,7 +283,6 @@ def _register(supervisor: Supervisor, api_url: str, settings: Settings) -> None:
 
 def _start(supervisor: Supervisor, settings: Settings, urls: Urls, host: str) -> None:
     """Check, then start the portal and Prefect, register, and wait until both answer."""
-    settings.check_admin_login()
     _check_ports([(host, urls.port, "--port"), (PREFECT_HOST, urls.prefect_port, "--prefect-port")])
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -337,7 +336,7 @@ def run(*, host: str, port: int, prefect_port: int) -> int:
         supervisor.watch()
     except StopRequested:
         typer.echo("Đang dừng…")
-    except (ServiceError, SchemaOutdated, SettingsError) as error:
+    except (ServiceError, SchemaOutdated) as error:
         typer.echo(f"Lỗi: {error}", err=True)
         return 1
     except OperationalError as error:
@@ -356,8 +355,7 @@ def _print_addresses(settings: Settings, public_url: str, prefect_url: str) -> N
     base = public_url.rstrip("/")
     rows = [("Giao diện Prefect", prefect_url), ("Cổng nộp hồ sơ và lịch", base)]
     rows += _published_feeds(settings, base)
-    if settings.admin_user and settings.admin_password:
-        rows.append(("Trang Văn phòng", f"{base}/quan-tri"))
+    rows.append(("Trang Văn phòng", f"{base}/quan-tri"))
     rows.append(("Nhật ký", str(settings.data_dir.resolve() / "logs")))
     width = max(len(label) for label, _ in rows)
     typer.echo("thidua đang chạy:")
