@@ -27,13 +27,14 @@ def _is_site_page(response, status: int, *words: str) -> None:
         assert word in response.text, (status, word)
 
 
-def test_each_error_a_browser_meets_is_the_sites_vietnamese_page(portal, admin_portal):
+def test_each_error_a_browser_meets_is_the_sites_vietnamese_page(portal):
     syt = portal.paths["syt"]
     _is_site_page(portal.get("/khong-co-trang-nay"), 404, "Không tìm thấy trang")
     _is_site_page(portal.get("/don-vi/sai-ma/tep/1"), 404, "Không tìm thấy trang")
-    login = admin_portal.get("/quan-tri")
-    _is_site_page(login, 401, "Cần đăng nhập", "Mã lỗi 401")
-    assert login.headers["www-authenticate"].startswith("Basic")
+    assert portal.get("/quan-tri").headers["location"] == "/quan-tri/dang-nhap"  # a page: sign in
+    own = {"Origin": str(portal.base_url).rstrip("/")}  # the site's own form, without a session
+    signed_out = portal.post("/quan-tri/ghi-nhan/2020", data={"unit": "syt"}, headers=own)
+    _is_site_page(signed_out, 401, "Mã lỗi 401", "hãy đăng nhập lại tại /quan-tri/dang-nhap")
     oversized = _head_only(portal, f"{syt}/nop/2020/so-ket", 10**12)
     assert oversized.startswith("HTTP/1.1 413 ") and '<html lang="vi">' in oversized
     assert "Dữ liệu gửi lên vượt quá 50 MB" in oversized
