@@ -30,7 +30,7 @@ def _year(name: str) -> str:
 _PATTERNS = {
     "span": rf"từ\s+(?:ngày\s+)?{_one_day('a')}\s*(?:đến|tới|-|–)\s*(?:hết\s+)?(?:ngày\s+)?{_one_day('b')}",
     "quarter": rf"quý\s+(?P<q>IV|III|II|I|[1-4])\b{_year('qy')}",
-    "half": rf"(?:6|sáu)\s+tháng\s+(?P<h>đầu|cuối)\s+năm{_year('hy')}",
+    "half": r"(?:6|sáu)\s+tháng\s+(?P<h>đầu|cuối)\s+năm(?:\s+(?P<hy>\d{4}))?",
     "day": rf"(?:(?P<dlead>{_LEAD})\s+)?(?:ngày\s+)?{_one_day('c')}",
     "month": rf"(?:(?P<mlead>{_LEAD})\s+)?tháng\s+(?P<m>1[0-2]|0?[1-9])(?!\d|[/-]\d{{1,2}}(?!\d))(?:\s*(?:năm\s+|/)(?P<my>\d{{4}}))?",
 }
@@ -90,13 +90,14 @@ def find_days(text: str, year: int) -> list[tuple[date, re.Match]]:
 
 def _read(found: re.Match, year: int) -> When | None:
     wording = found.group().strip()
+    wording = wording[:1].lower() + wording[1:]  # «Trước ngày …» heading a table's cell
     kind = found.lastgroup
     if kind == "span":
         end = _day(found, "b", year)
         start = _day(found, "a", end[0].year if end else year)
         if not (start and end) or end[0] < start[0]:
             return None
-        return When(Bound.WITHIN, start[0], end[0], wording, start[1] or end[1])
+        return When(Bound.WITHIN, start[0], end[0], wording, end[1])  # the start takes its year
     if kind == "quarter":
         first = 3 * _ROMAN[found.group("q").lower()] - 2
         return _months(first, first + 2, found.group("qy"), year, wording)

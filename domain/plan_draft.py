@@ -122,7 +122,7 @@ def render_draft(plan: PlanText, *, source_file: str, defaults: str) -> Draft:
 def _people(out: _Writer, plan: PlanText) -> str | None:
     head = unit_code(plan.head) if plan.head else None
     if plan.head:
-        out.quote(f"… {plan.head} (đơn vị Trưởng khối) …", 0)
+        out.quote(f"… {plan.head_quote} …", 0)
     else:
         out.check("head", "văn bản không nêu đơn vị Trưởng khối: ghi mã đơn vị ấy", 0)
     out.add(f"head: {scalar(head)}")
@@ -134,8 +134,6 @@ def _people(out: _Writer, plan: PlanText) -> str | None:
     contact = plan.secretariat
     if contact:
         out.quote(contact.quote, 0)
-    else:
-        out.check("secretariat", "văn bản không nêu đầu mối của Trưởng khối: ghi tên, email", 0)
     out.add("secretariat:")
     out.add(f"  unit: {scalar(head)}")
     _person(out, contact, "secretariat", 2)
@@ -144,12 +142,14 @@ def _people(out: _Writer, plan: PlanText) -> str | None:
 
 def _person(out: _Writer, contact: Contact | None, where: str, indent: int) -> None:
     pad = " " * indent
+    if contact is None:
+        out.check(where, "văn bản không nêu người đầu mối: ghi tên và email", indent)
     out.add(f"{pad}name: {scalar(contact.name if contact else None)}")
     if contact and contact.title:
         out.add(f"{pad}title: {scalar(contact.title)}")
     if contact and contact.phone:
         out.add(f"{pad}phone: {scalar(contact.phone)}")
-    if not (contact and contact.email):
+    if contact and not contact.email:
         out.check(f"{where}.emails", "văn bản không ghi email: ghi ít nhất một địa chỉ", indent)
     email = [contact.email] if contact and contact.email else []
     out.add(f"{pad}emails: [{', '.join(scalar(e) for e in email)}]")

@@ -79,12 +79,20 @@ class Clause:
     sentence: int  # clauses of one sentence share it
     documents: tuple[str, ...] = ()
     recipient: str | None = None
+    what: str | None = None  # a table row's own statement of what is due
 
 
+UNIT = (
+    r"(?:Sở|Ban|Báo|Đài|Văn phòng|Thanh tra|Công an|Bộ Chỉ huy|Cục|Kho bạc|Ngân hàng|Trường"
+    r"|Bệnh viện|Liên đoàn|Hội|Tỉnh đoàn|Ủy ban|UBND|Viện)"
+)
+_DOCUMENT = (
+    r"(?:báo cáo|bảng|bản|tài liệu|biên bản|danh sách|hồ sơ|giao ước|tờ trình|phiếu|văn bản)"
+)
 _SEND = re.compile(r"\b(?P<verb>gửi|nộp)\b\s+(?P<what>.*?)\s+(?:về|cho|tới|đến)\s+", re.I)
 _REPORT_TO = re.compile(r"\bbáo cáo\b[^;]*?\svề\s", re.I)
 _RECIPIENT = re.compile(
-    r"\s(?:về|cho|tới)\s+(?P<r>(?:Sở|Ban|Văn phòng|Báo|Đài|Thường trực|Trưởng khối|đơn vị)[^,;()]*?)"
+    rf"\s(?:về|cho|tới)\s+(?P<r>(?:{UNIT}|Thường trực|Trưởng khối|đơn vị)[^,;()]*?)"
     r"(?=\s*(?:\(|,|;|\.|$|\s(?:trước|chậm nhất|để|trong|sau|hạn)\b))",
     re.I,
 )
@@ -143,7 +151,7 @@ def _row(cells: list[str], columns: dict[str, int], line: str, number: int) -> C
 
     documents = tuple(part.strip() for part in re.split(r"[;,]\s*", cell("documents")) if part)
     text = f"{cell('what')} {cell('when')}".strip()
-    return Clause(text, line, number, documents, cell("to") or None)
+    return Clause(text, line, number, documents, cell("to") or None, cell("what"))
 
 
 def deadlines_in(
@@ -235,12 +243,15 @@ def _is_head(recipient: str, head: str | None) -> bool:
 
 
 def _title(kind: str, text: str, year: int, round_: "RoundItem", clause: Clause) -> str:
-    if clause.recipient:  # a table row: its first column says what is due
-        return _capital(clause.text.replace(main_when(text, year).wording, "").strip(" .,"))
+    if clause.what:  # a table row says what is due in its own column
+        return _capital(clause.what)
     if kind == "registration":
         return f"Gửi đăng ký thi đua năm {year}"
     if kind == "self_score":
         return f"Báo cáo tổng kết công tác thi đua, khen thưởng năm {year} và bảng tự chấm điểm"
+    named = _documents(text)
+    if kind == "report" and named:
+        return named[0]
     if kind == "report" and _REVIEW.search(text):
         return f"Báo cáo sơ kết phong trào thi đua {round_.name.replace('Đợt thi đua', 'đợt')}"
     if kind == "report" and "tổng kết" in text:
@@ -255,7 +266,9 @@ def _documents(text: str) -> list[str]:
     if not sent:
         return []
     named = re.search(r"báo cáo (?:sơ|tổng) kết[^,;]*?(?=,|\s(?:tự|và|gửi)\s|$)", text, re.I)
-    parts = re.split(r",\s*|\s+kèm theo\s+|\s+và\s+", sent.group("what"))
+    parts = re.split(
+        rf"(?:,|\s+kèm theo|\s+và)\s+(?={_DOCUMENT}\b)", sent.group("what"), flags=re.I
+    )
     return [
         _capital(named.group() if named and part.lower() == "báo cáo" else part)
         for part in parts
@@ -307,12 +320,13 @@ def meetings_in(
 def _meeting_title(text: str, wording: str | None) -> str:
     if wording:
         text = text.replace(wording, "")
+    text = re.sub(r"\s+(?:được\s+)?(?:tổ chức|triệu tập)\W*$", "", text.strip(" .,:;-–"))
     start = re.search(r"\b(?:tổ chức|triệu tập|tiến hành)\s+", text, re.I)
+    calls = re.search(r"\b(?:họp|hội nghị|giao ban|bầu)\b", text, re.I)
     if start:
         text = text[start.end() :]
-    else:
-        calls = re.search(r"\b(?:họp|hội nghị|giao ban|bầu)\b", text, re.I)
-        text = text[calls.start() :] if calls else text
+    elif calls:
+        text = text[calls.start() :]
     return " ".join(text.split()).strip(" .,:;-–")
 
 
@@ -343,12 +357,11 @@ def _dated(clause: Clause, when: When, year: int, rounds, earlier) -> MeetingIte
 
 
 def _undated(clauses: list[Clause], deadlines, rounds, earlier) -> MeetingItem:
-    title = _capital("; ".join(_meeting_title(c.text, None) for c in clauses))
     quote = " ".join(dict.fromkeys(c.quote for c in clauses))
     relative = re.search(r"\bsau khi\b[^,;.]*", quote, re.I)
-    item = MeetingItem(
-        _meeting_code(title, earlier), title, None, relative and relative.group(), quote
-    )
+    wording = relative.group() if relative else None
+    title = _capital("; ".join(_meeting_title(c.text, wording) for c in clauses))
+    item = MeetingItem(_meeting_code(title, earlier), title, None, wording, quote)
     last = max(deadlines, key=lambda d: d.date) if deadlines else None
     day = last.date if last else rounds[-1].start
     item.after = day

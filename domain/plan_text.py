@@ -9,8 +9,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from domain.plan_dates import Bound, When, find_days, find_when
+from domain.plan_dates import Bound, When, find_days, find_whens
 from domain.plan_items import (
+    UNIT,
     Anniversary,
     Contact,
     DeadlineItem,
@@ -41,22 +42,20 @@ class PlanText:
     deadlines: list[DeadlineItem] = field(default_factory=list)
     meetings: list[MeetingItem] = field(default_factory=list)
     header_quote: str = ""
+    head_quote: str | None = None
 
 
 _ORDINALS = {"nhất": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "i": 1, "ii": 2}
 _ORDINALS |= {"iii": 3, "iv": 4, "v": 5}
 _ORDINAL_WORDS = ["", "nhất", "hai", "ba", "tư", "năm", "sáu"]
 _ROUND = re.compile(
-    r"^[*\-–•+\s]*đợt\s+(?:thi\s+đua\s+)?(?:thứ\s+)?(?P<n>nhất|hai|ba|tư|bốn|năm|\d|IV|V|I{1,3})\b",
+    r"^[*\-–•+\s]*(?:\d+[.)]\s*)?đợt\s+(?:thi\s+đua\s+)?(?:thứ\s+)?(?P<n>nhất|hai|ba|tư|bốn|năm|\d|IV|V|I{1,3})\b",
     re.I,
 )
 _SECTION = re.compile(r"^(?:[IVX]+|\d+)\.\s|^[A-ZĐ][A-ZĐÀ-Ỹ ,]{6,}$")
-_UNIT = r"(?:Sở|Ban|Báo|Đài|Văn phòng|Thanh tra|Công an|Bộ Chỉ huy|Cục|Kho bạc|Ngân hàng|Trường|Bệnh viện|Liên đoàn|Hội|Tỉnh đoàn|Ủy ban|UBND|Viện)"
-_HEAD = re.compile(
-    rf"(?P<u>{_UNIT}[^,;:()]*?)\s*\((?:là\s+)?(?:đơn vị\s+)?trưởng khối[^)]*\)", re.I
-)
+_HEAD = re.compile(rf"(?P<u>{UNIT}[^,;:()]*?)\s*\((?:là\s+)?(?:đơn vị\s+)?trưởng khối[^)]*\)", re.I)
 _DEPUTY = re.compile(
-    rf"(?P<u>{_UNIT}[^,;:()]*?)\s*\((?:là\s+)?(?:đơn vị\s+)?phó trưởng khối[^)]*\)", re.I
+    rf"(?P<u>{UNIT}[^,;:()]*?)\s*\((?:là\s+)?(?:đơn vị\s+)?phó trưởng khối[^)]*\)", re.I
 )
 _CONTACT = re.compile(
     r"(?P<title>(?:Văn phòng|Phòng|Bộ phận)[^(;]*?)\s*\((?:đ/c|đồng chí|ông|bà)\s+(?P<name>[^,)]+)"
@@ -81,6 +80,28 @@ def clean(text: str) -> str:
     return "\n".join(lines)
 
 
+_LIST_ITEM = re.compile(r"^(?:[-–+•*]|\d+[.)]|[IVX]+\.|[a-zđ]\)|Đợt\b|\|)")
+
+
+def reflow(text: str) -> str:
+    """Paragraphs from text whose lines were wrapped to a page's width (a PDF's): a line that
+    does not end a sentence, is not a heading in capitals and nearly fills the width goes on
+    into the next, unless that one starts a list item; a line starting in lower case always
+    continues the one before."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    width = max((len(line) for line in lines), default=0)
+    joined: list[str] = []
+    for previous, line in zip(["", *lines], lines, strict=False):
+        open_ended = previous and not previous.endswith((".", ":", ";", "!", "?"))
+        full = len(previous) >= 0.75 * width and not previous.isupper()
+        starts_item = _LIST_ITEM.match(line) and not re.match(r"[-–]\s*\d", line)
+        if joined and line and open_ended and (line[0].islower() or (full and not starts_item)):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return "\n".join(joined)
+
+
 def read_plan_text(raw: str) -> PlanText:
     """The plan a document's text describes; NotAPlan when it is not a bloc's plan."""
     text = clean(raw)
@@ -101,22 +122,23 @@ def read_plan_text(raw: str) -> PlanText:
             "đây không phải kế hoạch thi đua của khối"
         )
     bloc = _bloc(title_line, text)
-    head = _first(_HEAD, text)
+    head, deputy = _first(_HEAD, text), _first(_DEPUTY, text)
     implementation = _implementation(lines)
-    deadlines = deadlines_in(implementation, year, rounds, head)
+    deadlines = deadlines_in(implementation, year, rounds, head and head[0])
     return PlanText(
         year=year,
         title=_title(lines[heading], title_line, bloc),
         bloc=bloc,
         province=_province(lines, text),
         number=_number(lines),
-        head=head,
-        deputy=_first(_DEPUTY, text),
+        head=head and head[0],
+        deputy=deputy and deputy[0],
         secretariat=_contact(text),
         rounds=rounds,
         deadlines=deadlines,
         meetings=meetings_in(implementation, year, rounds, deadlines),
         header_quote=f"{lines[heading]} {title_line}".strip(),
+        head_quote=head and head[1],
     )
 
 
@@ -190,9 +212,10 @@ def _number(lines: list[str]) -> str | None:
     return None
 
 
-def _first(pattern: re.Pattern, text: str) -> str | None:
+def _first(pattern: re.Pattern, text: str) -> tuple[str, str] | None:
+    """(the unit's name, the words that name it) for the first match of `pattern`."""
     found = pattern.search(text)
-    return found.group("u").strip() if found else None
+    return (found.group("u").strip(), found.group()) if found else None
 
 
 def _contact(text: str) -> Contact | None:
@@ -214,8 +237,8 @@ def _rounds(lines: list[str], year: int) -> list[RoundItem]:
     rounds: list[RoundItem] = []
     for index, line in enumerate(lines):
         found = _ROUND.match(line)
-        span = find_when(line, year) if found else None
-        if not found or span is None or span.bound is not Bound.WITHIN:
+        span = _round_span(line, year) if found else None
+        if not found or span is None:
             continue
         number = _ORDINALS.get(found.group("n").lower()) or int(found.group("n"))
         theme_text = _theme(line, span, lines, index)
@@ -234,11 +257,20 @@ def _rounds(lines: list[str], year: int) -> list[RoundItem]:
     return rounds
 
 
+def _round_span(line: str, year: int) -> When | None:
+    """A round's span: «từ ngày … đến ngày …» when the line has one, else «quý I», «6 tháng …»."""
+    spans = [when for when in find_whens(line, year) if when.bound is Bound.WITHIN]
+    explicit = [when for when in spans if when.wording.lower().startswith("từ")]
+    return (explicit or spans or [None])[0]
+
+
 def _theme(line: str, span: When, lines: list[str], index: int) -> str | None:
     """The round's slogan: what follows its span on the same line, else the next paragraph."""
-    after = line.split(span.wording, 1)[1].strip(" :.)–-") if span.wording in line else ""
+    after = (
+        line.split(span.wording, 1)[-1].lstrip(" ,;:.)–-").rstrip() if span.wording in line else ""
+    )
     if len(after) > 20:
-        return after
+        return after[:1].upper() + after[1:]
     following = lines[index + 1] if index + 1 < len(lines) else ""
     if following and not _ROUND.match(following) and not _SECTION.match(following):
         return following

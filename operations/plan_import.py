@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.plan_draft import Draft, render_draft
-from domain.plan_text import NotAPlan, PlanText, read_plan_text
+from domain.plan_text import NotAPlan, PlanText, read_plan_text, reflow
 
 MAX_BYTES = 20 * 1024 * 1024  # a plan is a few pages: tens of kB as text, a few MB as a PDF
 MAX_UNZIPPED = 100 * 1024 * 1024  # what a .docx may expand to (a zip bomb is refused)
@@ -117,4 +117,4 @@ def _pdf_text(path: Path) -> str:
         raise DocumentError(
             "tệp PDF không có chữ (có lẽ là bản quét ảnh): cần bản PDF có chữ, bản Word hoặc .txt"
         )
-    return text
+    return reflow(text)  # a PDF's lines are wrapped to the page
