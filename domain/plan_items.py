@@ -89,10 +89,10 @@ UNIT = (
 _DOCUMENT = (
     r"(?:báo cáo|bảng|bản|tài liệu|biên bản|danh sách|hồ sơ|giao ước|tờ trình|phiếu|văn bản)"
 )
-_SEND = re.compile(r"\b(?P<verb>gửi|nộp)\b\s+(?P<what>.*?)\s+(?:về|cho|tới|đến)\s+", re.I)
-_REPORT_TO = re.compile(r"\bbáo cáo\b[^;]*?\svề\s", re.I)
+_SEND = re.compile(r"\b(?P<verb>gửi|nộp)\b\s+(?P<what>.{1,400}?)\s+(?:về|cho|tới|đến)\s+", re.I)
+_REPORT_TO = re.compile(r"\bbáo cáo\b[^;]{0,400}?\svề\s", re.I)
 _RECIPIENT = re.compile(
-    rf"\s(?:về|cho|tới)\s+(?P<r>(?:{UNIT}|Thường trực|Trưởng khối|đơn vị)[^,;()]*?)"
+    rf"\s(?:về|cho|tới)\s+(?P<r>(?:{UNIT}|Thường trực|Trưởng khối|đơn vị)[^,;()]{{0,150}}?)"
     r"(?=\s*(?:\(|,|;|\.|$|\s(?:trước|chậm nhất|để|trong|sau|hạn)\b))",
     re.I,
 )
@@ -265,7 +265,7 @@ def _documents(text: str) -> list[str]:
     sent = _SEND.search(text)
     if not sent:
         return []
-    named = re.search(r"báo cáo (?:sơ|tổng) kết[^,;]*?(?=,|\s(?:tự|và|gửi)\s|$)", text, re.I)
+    named = re.search(r"báo cáo (?:sơ|tổng) kết[^,;]{0,300}?(?=,|\s(?:tự|và|gửi)\s|$)", text, re.I)
     parts = re.split(
         rf"(?:,|\s+kèm theo|\s+và)\s+(?={_DOCUMENT}\b)", sent.group("what"), flags=re.I
     )

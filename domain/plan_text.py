@@ -21,6 +21,8 @@ from domain.plan_items import (
     meetings_in,
 )
 
+MAX_CHARS = 300_000  # a plan is a few pages, some 30,000 characters; this bounds the work
+
 
 class NotAPlan(ValueError):
     """The text is not a bloc's emulation plan; the message says why, in Vietnamese."""
@@ -53,13 +55,16 @@ _ROUND = re.compile(
     re.I,
 )
 _SECTION = re.compile(r"^(?:[IVX]+|\d+)\.\s|^[A-ZĐ][A-ZĐÀ-Ỹ ,]{6,}$")
-_HEAD = re.compile(rf"(?P<u>{UNIT}[^,;:()]*?)\s*\((?:là\s+)?(?:đơn vị\s+)?trưởng khối[^)]*\)", re.I)
+_HEAD = re.compile(
+    rf"(?P<u>{UNIT}[^,;:()]{{0,120}}?)\s*\((?:là\s+)?(?:đơn vị\s+)?trưởng khối[^)]{{0,100}}\)", re.I
+)
 _DEPUTY = re.compile(
-    rf"(?P<u>{UNIT}[^,;:()]*?)\s*\((?:là\s+)?(?:đơn vị\s+)?phó trưởng khối[^)]*\)", re.I
+    rf"(?P<u>{UNIT}[^,;:()]{{0,120}}?)\s*\((?:là\s+)?(?:đơn vị\s+)?phó trưởng khối[^)]{{0,100}}\)",
+    re.I,
 )
 _CONTACT = re.compile(
-    r"(?P<title>(?:Văn phòng|Phòng|Bộ phận)[^(;]*?)\s*\((?:đ/c|đồng chí|ông|bà)\s+(?P<name>[^,)]+)"
-    r"(?P<rest>[^)]*)\)",
+    r"(?P<title>(?:Văn phòng|Phòng|Bộ phận)[^(;]{0,150}?)\s*\((?:đ/c|đồng chí|ông|bà)\s+(?P<name>[^,)]{1,80}+)"
+    r"(?P<rest>[^)]{0,300}+)\)",
     re.I,
 )
 _PHONE = re.compile(r"(?:ĐT|SĐT|điện thoại)\s*:?\s*(?P<p>[\d][\d. ]{7,14}\d)", re.I)
@@ -73,7 +78,7 @@ def clean(text: str) -> str:
     lines = []
     for line in text.split("\n"):
         line = re.sub(r"^#+\s*", "", line).replace("**", "")
-        line = re.sub(r"(?<!\w)_(\S[^_]*?)_(?!\w)", r"\1", line)
+        line = re.sub(r"(?<!\w)_(\S[^_]{0,200}?)_(?!\w)", r"\1", line)
         line = " ".join(line.split())
         if line:
             lines.append(line)
@@ -107,6 +112,12 @@ def read_plan_text(raw: str) -> PlanText:
     text = clean(raw)
     if not text:
         raise NotAPlan("tệp không có chữ nào")
+    if len(text) > MAX_CHARS:
+        raise NotAPlan(
+            f"văn bản quá dài (hơn {MAX_CHARS:,} ký tự); một kế hoạch chỉ vài trang".replace(
+                ",", "."
+            )
+        )
     lines = text.split("\n")
     heading = next((i for i, line in enumerate(lines[:40]) if _is_plan_heading(line)), None)
     if heading is None:
@@ -293,7 +304,7 @@ def anniversaries_in(text: str, year: int) -> list[Anniversary]:
             continue
         if len(days) == 2 and (days[0].day, days[0].month) != (days[1].day, days[1].month):
             continue
-        name = _name_before(text[: bracket.start()])
+        name = _name_before(text[max(0, bracket.start() - 300) : bracket.start()])
         if name:
             found.append(Anniversary(date=days[-1], name=f"{name} {bracket.group()}"))
     return sorted(found, key=lambda item: item.date)

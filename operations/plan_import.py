@@ -14,7 +14,6 @@ from domain.plan_text import NotAPlan, PlanText, read_plan_text, reflow
 MAX_BYTES = 20 * 1024 * 1024  # a plan is a few pages: tens of kB as text, a few MB as a PDF
 MAX_UNZIPPED = 100 * 1024 * 1024  # what a .docx may expand to (a zip bomb is refused)
 MAX_PAGES = 200
-MAX_CHARS = 2_000_000
 DEFAULTS = Path(__file__).parent / "templates" / "plan_defaults.yaml"
 KINDS = {".docx": "Word", ".pdf": "PDF", ".txt": "văn bản", ".md": "văn bản"}
 
@@ -41,7 +40,7 @@ def import_plan(path: Path) -> Imported:
 
 
 def read_document(path: Path) -> str:
-    """The text of a .docx, .pdf, .txt or .md file, at most MAX_CHARS characters."""
+    """The text of a .docx, .pdf, .txt or .md file."""
     kind = path.suffix.lower()
     if kind not in KINDS:
         raise DocumentError(
@@ -56,7 +55,7 @@ def read_document(path: Path) -> str:
     if size == 0:
         raise DocumentError("tệp rỗng")
     reader = {".docx": _docx_text, ".pdf": _pdf_text}.get(kind, _plain_text)
-    return reader(path)[:MAX_CHARS]
+    return reader(path)
 
 
 def _plain_text(path: Path) -> str:

@@ -257,6 +257,7 @@ NOT_PLANS = {
         _write("latin1.txt", "Kế hoạch năm".encode("latin-1", "replace") + b"\xe0\xff"),
         "không phải UTF-8",
     ),
+    "too-long": (_write("dai.txt", ("KẾ HOẠCH\n" + "Đợt 1. " * 50_000).encode()), "quá dài"),
     "an-odt-file": (_write("ke-hoach.odt", b"x"), "chỉ nhận .docx, .pdf, .txt, .md"),
     "a-missing-file": (lambda p: p / "khong-co.txt", "không mở được tệp"),
 }
@@ -302,3 +303,20 @@ def test_the_summary_says_what_was_found_what_is_left_and_the_next_command(tmp_p
     assert "  - deadlines.so-ket: «chậm nhất ngày 15/6» cho nộp cả ngày 15/06/2021" in ran.stdout
     assert "  - units: văn bản không có danh sách đơn vị thành viên" in ran.stdout
     assert lines[-1] == f"Bước tiếp theo: điền các chỗ trên rồi chạy `thidua plan check {draft}`"
+
+
+def test_hostile_text_near_the_size_limit_is_read_in_bounded_time(tmp_path):
+    """Unbounded patterns over a line without the character that ends them took minutes
+    (a «Văn phòng (đ/c …» never closed: 10 s at 300 kB, cubic); now every one is bounded."""
+    import time
+
+    body = "Sở A (đơn vị Trưởng khối " + "Văn phòng (đ/c x" * 12_000 + " gửi báo cáo" * 5_000
+    document = tmp_path / "doc-hai.txt"
+    document.write_text(
+        "KẾ HOẠCH\nKhối thi đua X năm 2020\nĐợt 1: từ ngày 01/01 đến 30/6\n" + body,
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    ran, _ = imported(document, tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert time.monotonic() - started < 10
