@@ -120,10 +120,16 @@ def clauses_of(lines: list[str]) -> list[Clause]:
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             if not columns:
                 columns = _columns(cells)
-            elif not set(line) <= set("|-: "):
+                if "what" in columns:
+                    continue  # the header of a table of deadlines
+            elif set(line) <= set("|-: "):  # a markdown table's rule under its header
+                continue
+            elif "what" in columns:
                 clauses.append(_row(cells, columns, line, len(clauses)))
-            continue
-        columns = {}
+                continue
+            line = " ".join(cells)  # a table of another kind: its rows read as sentences
+        else:
+            columns = {}
         for sentence in re.split(r"(?<=\.)\s+(?=[-–+•]?\s*[A-ZĐÀ-Ỹ])", line):
             number = len(clauses)
             clauses += [
@@ -141,7 +147,7 @@ def _columns(cells: list[str]) -> dict[str, int]:
             if role not in found and cell.lower().startswith(names):
                 found[role] = index
                 break
-    return found if {"what", "when"} <= set(found) else {"none": -1}
+    return found if {"what", "when"} <= set(found) else {"none": 0}
 
 
 def _row(cells: list[str], columns: dict[str, int], line: str, number: int) -> Clause:
@@ -168,7 +174,14 @@ def deadlines_in(
     return found
 
 
-def _deadline(clause, when, year, rounds, head, earlier) -> DeadlineItem:
+def _deadline(
+    clause: Clause,
+    when: When,
+    year: int,
+    rounds: list["RoundItem"],
+    head: str | None,
+    earlier: list[DeadlineItem],
+) -> DeadlineItem:
     text = clause.text
     kind = _kind(text)
     due, checks = _due(when, year)
@@ -330,7 +343,9 @@ def _meeting_title(text: str, wording: str | None) -> str:
     return " ".join(text.split()).strip(" .,:;-–")
 
 
-def _dated(clause: Clause, when: When, year: int, rounds, earlier) -> MeetingItem:
+def _dated(
+    clause: Clause, when: When, year: int, rounds: list["RoundItem"], earlier: list[MeetingItem]
+) -> MeetingItem:
     title = _capital(_meeting_title(clause.text, when.wording))
     item = MeetingItem(_meeting_code(title, earlier), title, None, when.wording, clause.quote)
     if when.year_inferred:
@@ -356,7 +371,12 @@ def _dated(clause: Clause, when: When, year: int, rounds, earlier) -> MeetingIte
     return item
 
 
-def _undated(clauses: list[Clause], deadlines, rounds, earlier) -> MeetingItem:
+def _undated(
+    clauses: list[Clause],
+    deadlines: list[DeadlineItem],
+    rounds: list["RoundItem"],
+    earlier: list[MeetingItem],
+) -> MeetingItem:
     quote = " ".join(dict.fromkeys(c.quote for c in clauses))
     relative = re.search(r"\bsau khi\b[^,;.]*", quote, re.I)
     wording = relative.group() if relative else None

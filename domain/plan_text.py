@@ -113,11 +113,7 @@ def read_plan_text(raw: str) -> PlanText:
     if not text:
         raise NotAPlan("tệp không có chữ nào")
     if len(text) > MAX_CHARS:
-        raise NotAPlan(
-            f"văn bản quá dài (hơn {MAX_CHARS:,} ký tự); một kế hoạch chỉ vài trang".replace(
-                ",", "."
-            )
-        )
+        raise NotAPlan("văn bản quá dài (hơn 300.000 ký tự); một kế hoạch chỉ vài trang")
     lines = text.split("\n")
     heading = next((i for i, line in enumerate(lines[:40]) if _is_plan_heading(line)), None)
     if heading is None:

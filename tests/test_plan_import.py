@@ -241,6 +241,15 @@ def _write(name: str, content: bytes):
     return write
 
 
+def _zip_bomb(path: Path) -> Path:
+    """A .docx whose document expands to 101 MB from about 100 kB."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (101 * 1024 * 1024))
+    return path
+
+
 NOT_PLANS = {
     "a-letter-as-text": (_write("cong-van.txt", LETTER.encode()), "không thấy tiêu đề «KẾ HOẠCH»"),
     "a-letter-as-word": (_letter_docx, "không thấy tiêu đề «KẾ HOẠCH»"),
@@ -252,6 +261,7 @@ NOT_PLANS = {
     "blank-lines-only": (_write("trang.txt", b"\n \n\t\n"), "tệp không có chữ nào"),
     "a-scan-without-text": (lambda p: build_pdf(None, p / "ban-quet.pdf"), "PDF không có chữ"),
     "a-broken-word-file": (_write("hong.docx", b"PK\x03\x04 not a zip"), "không phải tệp Word"),
+    "a-zip-bomb-word-file": (lambda p: _zip_bomb(p / "bom.docx"), "giải nén ra quá lớn"),
     "a-broken-pdf": (_write("hong.pdf", b"%PDF-1.4\n garbage"), "PDF hỏng"),
     "not-utf-8": (
         _write("latin1.txt", "Kế hoạch năm".encode("latin-1", "replace") + b"\xe0\xff"),
@@ -320,3 +330,19 @@ def test_hostile_text_near_the_size_limit_is_read_in_bounded_time(tmp_path):
     ran, _ = imported(document, tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert time.monotonic() - started < 10
+
+
+def test_a_table_of_deadlines_is_read_by_its_columns_and_any_other_table_as_sentences():
+    from domain.plan_items import clauses_of
+
+    deadlines = ["| Nội dung | Thời hạn | Nơi nhận |", "|---|---|---|"]
+    deadlines.append("| Báo cáo quý I | Trước ngày 10/4 | Sở A |")
+    other = ["| 1 | Các đơn vị gửi báo cáo quý I về Sở A trước ngày 10/4 |"]
+    [row] = clauses_of(deadlines)
+    [sentence] = clauses_of(other)
+    assert (row.what, row.recipient, row.text) == (
+        "Báo cáo quý I",
+        "Sở A",
+        "Báo cáo quý I Trước ngày 10/4",
+    )
+    assert sentence.text == "1 Các đơn vị gửi báo cáo quý I về Sở A trước ngày 10/4"
