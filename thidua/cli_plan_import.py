@@ -1,11 +1,14 @@
 """`thidua plan import`: a plan document in, a draft plan file out, and what is left to fill."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from thidua.cli_support import fail
+
+if TYPE_CHECKING:
+    from operations.plan_import import Imported
 
 Document = Annotated[Path, typer.Argument(help="Văn bản kế hoạch: .docx, .pdf, .txt hoặc .md.")]
 Output = Annotated[
@@ -35,7 +38,8 @@ def plan_import(file: Document, output: Output = None, force: Force = False) -> 
     _summary(imported, target)
 
 
-def _summary(imported, target: Path) -> None:
+def _summary(imported: "Imported", target: Path) -> None:
+    """What was found, what is left for the user (each `# KIỂM TRA:`), the command to run next."""
     plan, checks = imported.plan, imported.draft.checks
     anniversaries = sum(len(item.anniversaries) for item in plan.rounds)
     typer.echo(
