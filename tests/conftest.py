@@ -31,6 +31,8 @@ hypothesis.settings.load_profile("thidua")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "plans" / "bac-giang-vhxh-2020.yaml"
+# The plan document the example plan was typed from (its `source.file`), kept beside the project.
+SEED_PLAN_TEXT = ROOT.parent / "shared" / "seed" / "000_b3a95254fba87560.txt"
 PG_ADMIN_URL = os.environ.get(
     "THIDUA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

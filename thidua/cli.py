@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from thidua.cli_admin import admin_app
+from thidua.cli_plan_import import plan_import
 from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
 from thidua.cli_year_end import rehearse_command, score_app, vote_app
 
@@ -26,7 +27,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
-plan_app = typer.Typer(help="Kế hoạch năm: kiểm tra, nạp, xem.", no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Kế hoạch năm: nhập từ văn bản, kiểm tra, nạp, xem.", no_args_is_help=True
+)
 calendar_app = typer.Typer(
     help="Lịch iCalendar: xuất, đường dẫn đăng ký, cấp lại đường dẫn riêng.", no_args_is_help=True
 )
@@ -39,6 +42,7 @@ app.add_typer(score_app, name="score")
 app.add_typer(vote_app, name="vote")
 app.add_typer(admin_app, name="admin")
 app.command("rehearse")(rehearse_command)
+plan_app.command("import")(plan_import)
 
 PlanPath = Annotated[Path, typer.Argument(help="Tệp kế hoạch YAML.")]
 
