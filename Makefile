@@ -36,9 +36,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The browser test drives Debian's chromium (Playwright downloads no browser here).
+# The browser test drives Debian's chromium (Playwright downloads no browser here); the plan
+# import test writes its PDF in Debian's DejaVu font.
 chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	(command -v chromium && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf) >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
 
 test: lint chromium
 	$(BIN)/pytest --durations=15
