@@ -167,7 +167,7 @@ def _meeting_event(rows: PlanRows, m: Meeting, unit: Unit | None = None) -> Even
         end: date | datetime = (m.ends_at or m.starts_at + DEFAULT_MEETING_LENGTH).astimezone(TZ)
     else:
         start = m.on or (m.held_before - timedelta(days=1) if m.held_before else m.held_after)
-        end = start + timedelta(days=1)
+        end = (m.until or start) + timedelta(days=1)
     summary = f"Họp: {m.title}" if m.starts_at or not m.wording else f"Họp: {m.title} ({m.wording})"
     return EventSpec(
         uid=_uid(rows, "meeting", m.code, unit),

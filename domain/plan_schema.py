@@ -190,6 +190,7 @@ class Meeting(Strict):
     round: Code | None = None
     wording: Name | None = None
     date: dt.date | None = None
+    until: dt.date | None = None  # held from `date` to this day: several days, or "in June"
     start: ClockTime | None = None
     end: ClockTime | None = None
     before: dt.date | None = None  # "trước ngày D": held on a day before D
@@ -356,7 +357,7 @@ def semantic_errors(plan: PlanDocument) -> list[tuple[Path, str]]:
 
     for i, meeting in enumerate(plan.meetings):
         path = ("meetings", i)
-        for field in ("date", "before", "after"):
+        for field in ("date", "until", "before", "after"):
             in_year((*path, field), getattr(meeting, field))
         unit_ref((*path, "host"), meeting.host)
         if meeting.round is not None and meeting.round not in round_codes:
@@ -369,6 +370,10 @@ def semantic_errors(plan: PlanDocument) -> list[tuple[Path, str]]:
             errors.append(((*path, "start"), "giờ họp chỉ dùng được khi đã có 'date'"))
         if meeting.start and meeting.end and meeting.end <= meeting.start:
             errors.append(((*path, "end"), "giờ kết thúc phải sau giờ bắt đầu"))
+        if meeting.until and (meeting.date is None or meeting.until <= meeting.date):
+            errors.append(((*path, "until"), "'until' cần 'date' và phải sau ngày đó"))
+        if meeting.until and (meeting.start or meeting.end):
+            errors.append(((*path, "until"), "cuộc họp nhiều ngày không ghi giờ bắt đầu/kết thúc"))
 
     _check_score_sheet(plan.score_sheet, errors)
     for i, code in enumerate(plan.election.rotation):

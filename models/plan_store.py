@@ -252,6 +252,7 @@ def _meetings(loader, plan: YearPlan, doc: schema.PlanDocument, units, rounds) -
                 "title": m.title,
                 "wording": m.wording,
                 "on": m.date,
+                "until": m.until,
                 "starts_at": local_instant(m.date, m.start) if m.date and m.start else None,
                 "ends_at": local_instant(m.date, m.end) if m.date and m.end else None,
                 "held_before": m.before,

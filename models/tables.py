@@ -173,6 +173,7 @@ class Meeting(SQLModel, table=True):
     title: str
     wording: str | None = None
     on: date | None = None
+    until: date | None = None  # held from `on` to this day (several days, or "in June")
     starts_at: datetime | None = _instant(default=None)
     ends_at: datetime | None = _instant(default=None)
     held_before: date | None = None

@@ -124,8 +124,8 @@ def _deadline(d: Deadline, names: dict[int, str], today: date) -> dict:
 
 def _meeting(m: Meeting, names: dict[int, str], today: date) -> dict:
     if m.on:
-        day, state = m.on, _state(m.on, m.on, today)
-        when = fmt_day(m.on)
+        day, state = m.on, _state(m.on, m.until or m.on, today)
+        when = f"Từ {fmt_day(m.on)} đến {fmt_day(m.until)}" if m.until else fmt_day(m.on)
         if m.starts_at:
             when += f", lúc {fmt_instant(m.starts_at).split()[0]}"
     else:  # not scheduled yet: upcoming until the last day it can be held, never "under way"

@@ -134,6 +134,21 @@ def test_a_meeting_only_bounded_by_a_day_sits_on_its_latest_day_and_says_it_is_u
     assert "thông báo sau" not in meeting["DESCRIPTION"]
 
 
+def test_a_meeting_held_over_a_month_spans_it_in_the_feed_and_the_timeline(db, publish, plan_text):
+    span = plan_text.replace(
+        "    wording: trước ngày 10/7/2020\n    before: 2020-07-10\n",
+        "    wording: trong tháng 6/2020\n    date: 2020-06-01\n    until: 2020-06-30\n",
+    )
+    assert span != plan_text
+    meeting = events(publish(span)[BLOC])["bg-vhxh-2020-meeting-giao-ban-6-thang@thidua"]
+    assert (meeting["DTSTART"].dt, meeting["DTEND"].dt) == (date(2020, 6, 1), date(2020, 7, 1))
+    assert "thông báo sau" not in meeting["DESCRIPTION"]
+    shown = db.cli("plan", "show", check=True).stdout
+    assert re.search(
+        r"^Thứ Hai, 01/06/2020 +Họp: Giao ban .* — từ 01/06/2020 đến 30/06/2020$", shown, re.M
+    )
+
+
 def test_timed_meeting_uses_tzid_and_the_feed_declares_the_timezone(publish, plan_text):
     text = plan_text.replace(
         "    before: 2020-07-10\n", '    date: 2020-07-08\n    start: "14:00"\n    end: "16:30"\n'

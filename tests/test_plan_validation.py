@@ -107,6 +107,22 @@ CASES = [
         "total: 90",
     ),
     Case(
+        "meeting-until-without-date",
+        "    before: 2020-07-10\n",
+        "    before: 2020-07-10\n    until: 2020-07-20\n",
+        "meetings[0].until",
+        "'until' cần 'date' và phải sau ngày đó",
+        "until: 2020-07-20",
+    ),
+    Case(
+        "meeting-until-with-times",
+        "    before: 2020-07-10\n",
+        '    date: 2020-06-01\n    until: 2020-06-30\n    start: "08:00"\n',
+        "meetings[0].until",
+        "cuộc họp nhiều ngày không ghi giờ",
+        "until: 2020-06-30",
+    ),
+    Case(
         "head-equals-deputy",
         "deputy: svhttdl",
         "deputy: stttt",

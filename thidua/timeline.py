@@ -56,6 +56,8 @@ def _meeting_entry(m: Meeting, host: str) -> TimelineEntry:
     if m.wording:
         text += f"; {m.wording}"
     text += ")"
+    if m.on and m.until:
+        return TimelineEntry(m.on, 3, f"{text} — từ {fmt_date(m.on)} đến {fmt_date(m.until)}")
     if m.on:
         return TimelineEntry(m.on, 3, text)
     if m.held_before:
