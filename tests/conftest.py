@@ -32,7 +32,11 @@ hypothesis.settings.load_profile("thidua")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "plans" / "bac-giang-vhxh-2020.yaml"
 # The plan document the example plan was typed from (its `source.file`), kept beside the project.
-SEED_PLAN_TEXT = ROOT.parent / "shared" / "seed" / "000_b3a95254fba87560.txt"
+# The 2020 plan document the example plan was taken from, as the bloc published it, with its
+# one email address moved to the reserved `.example` domain (tests/test_plan_import.py checks
+# the copy against the original when the original is at hand).
+SEED_PLAN_TEXT = ROOT / "tests" / "fixtures" / "plan_docs" / "seed-bac-giang-vhxh-2020.txt"
+SEED_ORIGINAL = ROOT.parent / "shared" / "seed" / "000_b3a95254fba87560.txt"
 PG_ADMIN_URL = os.environ.get(
     "THIDUA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -1,6 +1,6 @@
 """The secretariat's sign-in in a real browser (Debian chromium): signing in, a form that
-works, a form posted by another origin that is refused, signing out. Screenshots go to
-var/screenshots/."""
+works, a form posted by another origin that is refused, signing out. Screenshots go where
+tests/test_browser.py puts its own (build/screenshots/ or $THIDUA_SCREENSHOTS)."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,10 +9,8 @@ import pytest
 from sqlmodel import Session, select
 
 from models.tables import Score
-from tests.conftest import ADMIN_AUTH, ROOT, add_staff
-from tests.test_browser import page  # noqa: F401 (the fixture)
-
-SCREENSHOTS = ROOT / "var" / "screenshots"
+from tests.conftest import ADMIN_AUTH, add_staff
+from tests.test_browser import SCREENSHOTS, browser, page  # noqa: F401 (the fixtures)
 
 
 @pytest.fixture

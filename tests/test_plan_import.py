@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from domain.plan_text import clean
-from tests.conftest import EXAMPLE_PLAN, ROOT, SEED_PLAN_TEXT, Ran
+from tests.conftest import EXAMPLE_PLAN, ROOT, SEED_ORIGINAL, SEED_PLAN_TEXT, Ran
 from thidua.cli import app
 
 DOCS = ROOT / "tests" / "fixtures" / "plan_docs"
@@ -346,3 +346,12 @@ def test_a_table_of_deadlines_is_read_by_its_columns_and_any_other_table_as_sent
         "Báo cáo quý I Trước ngày 10/4",
     )
     assert sentence.text == "1 Các đơn vị gửi báo cáo quý I về Sở A trước ngày 10/4"
+
+
+def test_the_seed_copy_is_the_published_document_but_for_its_email_address():
+    if not SEED_ORIGINAL.exists():  # a clone without the project's shared folder beside it
+        return
+    original = SEED_ORIGINAL.read_text(encoding="utf-8")
+    copy = SEED_PLAN_TEXT.read_text(encoding="utf-8")
+    assert copy == original.replace("@bacgiang.gov.vn)", "@bacgiang.gov.vn.example)")
+    assert copy != original
