@@ -106,6 +106,25 @@ def accepted_receipts(
     return receipts
 
 
+def latest_versions(
+    *, session: Session, plan: YearPlan, as_of: datetime
+) -> dict[tuple[int, int], tuple[int, datetime]]:
+    """The newest accepted version received by `as_of` per (deadline id, unit id), and when."""
+    query = (
+        select(
+            Submission.deadline_id, Submission.unit_id, Submission.version, Submission.received_at
+        )
+        .join(Deadline)
+        .where(
+            Deadline.plan_id == plan.id,
+            Submission.status == "accepted",
+            Submission.received_at <= as_of,
+        )
+        .order_by(Submission.version)
+    )
+    return {(d, u): (version, at) for d, u, version, at in session.exec(query).all()}
+
+
 def unit_names(*, session: Session, bloc_id: int) -> dict[int, str]:
     """{unit id: name} of every unit of the bloc, members of a plan or not."""
     query = select(Unit.id, Unit.name).where(Unit.bloc_id == bloc_id)

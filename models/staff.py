@@ -105,21 +105,37 @@ def set_password(session: Session, *, name: str, password: str, actor: str, at: 
     return ended.rowcount
 
 
-def authenticate(session: Session, *, name: str, password: str) -> StaffAccount | None:
-    """The account if `password` is its own; an unknown name costs the same hashing time."""
+def lookup(session: Session, name: str) -> StaffAccount | None:
+    """The account a sign-in names, or None (a name no account could have included)."""
+    return find_account(session, name) if NAME.fullmatch(name) else None
+
+
+def password_matches(account: StaffAccount | None, password: str) -> bool:
+    """Whether `password` is the account's (outside any transaction: hashing takes a while);
+    an unknown account (None) costs the same hashing time and never matches."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    account = find_account(session, name) if NAME.fullmatch(name) else None
     if len(password) > MAX_PASSWORD:
-        return None
+        return False
     try:
         _hasher().verify(account.password_hash if account else _decoy_hash(), password)
     except (VerificationError, InvalidHashError):
-        return None
-    if account and _hasher().check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher().hash(password)
-        session.add(account)
-    return account
+        return False
+    return account is not None
+
+
+def fresh_hash(account: StaffAccount, password: str) -> str | None:
+    """A new hash of the right `password` when the stored one used older parameters."""
+    if _hasher().check_needs_rehash(account.password_hash):
+        return _hasher().hash(password)
+    return None
+
+
+def store_hash(session: Session, *, account: StaffAccount, password_hash: str) -> None:
+    """Keep a rehashed password (same password, current parameters)."""
+    row = session.get(StaffAccount, account.id)
+    row.password_hash = password_hash
+    session.add(row)
 
 
 def _digest(token: str) -> str:

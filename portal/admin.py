@@ -6,7 +6,7 @@ carries the session's CSRF token, and what it changes is audited under the accou
 Put it behind HTTPS (docs: reverse proxy).
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from anyio import to_thread
@@ -18,7 +18,6 @@ from documents.text import points
 from documents.verification_sheet import UnreadableSheet, read_verification_sheet
 from domain.dates import local_instant
 from domain.scoring import rank
-from domain.status import submission_state
 from domain.uploads import KINDS
 from models import queries
 from models.db import session_scope
@@ -28,47 +27,36 @@ from models.year_end import YearEndError, import_verification, unit_scores, veri
 from operations.intake import take_submission
 from operations.year_end_documents import verification_sheet
 from portal.limits import read_form
+from portal.overview import FILTERS, overview
 from portal.pages import PlanYear, render_page
-from portal.sign_in import Staff, same_site_only, signed_in
+from portal.sign_in import Staff, now, same_site_only, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_only)])
 SignedIn = Annotated[Staff, Depends(signed_in)]
 
 
-def _render(session: Session, user: Staff, status: int = 200, **extra) -> HTMLResponse:
-    now = datetime.now(UTC)
+def _render(
+    session: Session,
+    request: Request,
+    user: Staff,
+    status: int = 200,
+    *,
+    only: str | None = None,
+    **extra,
+) -> HTMLResponse:
+    """The workspace page: for each active plan its overview (with the filter `only`), the
+    forms and the ranking; `extra` gives the message or the errors of the form just sent."""
     plans = []
     for plan in session.exec(
         select(YearPlan).where(YearPlan.state == "active").order_by(YearPlan.year)
     ).all():
-        deadlines = [
-            d for d in queries.plan_events(session=session, plan=plan)[2] if not d.cancelled
-        ]
-        owed = queries.obligations(session=session, plan=plan)
-        receipts = queries.accepted_receipts(session=session, plan=plan)
-        units = queries.plan_units(session=session, plan=plan)
-        rows = [
-            {
-                "unit": unit.name,
-                "cells": [
-                    submission_state(d.due_at, receipts.get((d.id, unit.id), []), now).value
-                    if (d.id, unit.id) in owed
-                    else "—"
-                    for d in deadlines
-                ],
-            }
-            for unit in units
-        ]
+        table = overview(session, plan=plan, as_of=now(request))
         plans.append(
             {
-                "year": plan.year,
-                "title": plan.title,
-                "columns": [d.code for d in deadlines],
-                "rows": rows,
-                "units": units,
-                "deadlines": deadlines,
+                "overview": table,
+                "rows": table.only(only),
                 "sheet_items": sheet_view(session, plan=plan).items,
-                "ranking": _ranking(session, plan, units),
+                "ranking": _ranking(session, plan, {row.code: row.unit for row in table.rows}),
             }
         )
     return render_page(
@@ -76,13 +64,14 @@ def _render(session: Session, user: Staff, status: int = 200, **extra) -> HTMLRe
         status,
         plans=plans,
         staff=user,
+        only=only if only in FILTERS else None,
+        filters=FILTERS,
         message=extra.get("message"),
         errors=extra.get("errors", []),
     )
 
 
-def _ranking(session: Session, plan: YearPlan, units) -> list[dict]:
-    names = {u.code: u.name for u in units}
+def _ranking(session: Session, plan: YearPlan, names: dict[str, str]) -> list[dict]:
     return [
         {
             "rank": r.rank,
@@ -105,9 +94,9 @@ def _active_plan(session: Session, year: int) -> tuple[YearPlan | None, dict[str
 
 
 @router.get("/quan-tri", response_class=HTMLResponse)
-def overview(request: Request, user: SignedIn):
+def workspace(request: Request, user: SignedIn, loc: str | None = None):
     with session_scope(request.app.state.engine) as session:
-        return _render(session, user)
+        return _render(session, request, user, only=loc)
 
 
 @router.post("/quan-tri/ghi-nhan/{year}", response_class=HTMLResponse)
@@ -148,7 +137,7 @@ async def record(
                 if not ok
             ]
             if errors:
-                return _render(session, user, 422, errors=errors)
+                return _render(session, request, user, 422, errors=errors)
             files = [upload for group in uploads.values() for upload in group]
             submission = take_submission(
                 session,
@@ -162,9 +151,10 @@ async def record(
                 recorded_by=user.name,
             )
             if submission.status == "rejected":
-                return _render(session, user, 422, errors=submission.errors)
+                return _render(session, request, user, 422, errors=submission.errors)
             return _render(
                 session,
+                request,
                 user,
                 message=f"Đã ghi nhận {unit.name} – {deadline.title}, lần {submission.version}.",
             )
@@ -183,7 +173,11 @@ async def verify(year: PlanYear, request: Request, user: SignedIn):
             unit = units.get(fields.get("unit", ""))
             if unit is None:
                 return _render(
-                    session, user, 422, errors=["Đơn vị: hãy chọn một đơn vị trong danh sách."]
+                    session,
+                    request,
+                    user,
+                    422,
+                    errors=["Đơn vị: hãy chọn một đơn vị trong danh sách."],
                 )
             try:
                 with session.begin_nested():
@@ -195,14 +189,42 @@ async def verify(year: PlanYear, request: Request, user: SignedIn):
                         value=fields.get("value", ""),
                         reason=fields.get("reason"),
                         actor=user.name,
-                        at=datetime.now(UTC),
+                        at=now(request),
                     )
             except YearEndError as error:
-                return _render(session, user, 422, errors=[str(error)])
+                return _render(session, request, user, 422, errors=[str(error)])
             message = f"Đã ghi điểm thẩm định: {unit.name}, {fields['item']} = {points(row.verified_points)}."
-            return _render(session, user, message=message)
+            return _render(session, request, user, message=message)
 
     return await to_thread.run_sync(save)
+
+
+@router.get("/quan-tri/tong-quan/{year}.xlsx")
+def overview_download(
+    year: PlanYear, request: Request, user: SignedIn, loc: str | None = None
+) -> Response:
+    """The overview of the active plan of `year` (with the page's filter) as an Excel sheet."""
+    from documents.overview_sheet import write_overview  # openpyxl only for this download
+
+    with session_scope(request.app.state.engine) as session:
+        plan, _ = _active_plan(session, year)
+        if plan is None:
+            raise HTTPException(404)
+        table = overview(session, plan=plan, as_of=now(request))
+    heading = f"{table.title}: tình hình nộp hồ sơ"
+    if loc in FILTERS:
+        heading += f" ({FILTERS[loc].lower()})"
+    columns = [f"{c.title} (hạn cuối {c.last_day})" for c in table.columns]
+    rows = [
+        (row.unit, [(c.state, c.text) if c else None for c in row.cells]) for row in table.only(loc)
+    ]
+    headers = {
+        "Content-Disposition": f'attachment; filename="tinh-hinh-nop-ho-so-{year}.xlsx"',
+        "Cache-Control": "no-store",
+    }
+    return Response(
+        write_overview(heading, columns, rows), media_type=KINDS["xlsx"], headers=headers
+    )
 
 
 @router.get("/quan-tri/tham-dinh/{year}/phieu-tham-dinh.xlsx")
@@ -245,29 +267,36 @@ async def verification_upload(
             files = uploads.get("sheet", [])
             if len(files) != 1:
                 return _render(
-                    session, user, 422, errors=["Hãy chọn một tệp phiếu thẩm định (.xlsx)."]
+                    session,
+                    request,
+                    user,
+                    422,
+                    errors=["Hãy chọn một tệp phiếu thẩm định (.xlsx)."],
                 )
             (upload,) = files
             if len(upload.content) > limit:
-                return _render(session, user, 422, errors=[f"{upload.filename}: tệp quá lớn."])
+                return _render(
+                    session, request, user, 422, errors=[f"{upload.filename}: tệp quá lớn."]
+                )
             bloc = session.get(Bloc, plan.bloc_id)
             try:
                 lines = read_verification_sheet(
                     upload.content, bloc_code=bloc.code, year=year, filename=upload.filename
                 )
             except UnreadableSheet as error:
-                return _render(session, user, 422, errors=[str(error)])
+                return _render(session, request, user, 422, errors=[str(error)])
             changed, errors = import_verification(
-                session, plan=plan, lines=lines, actor=user.name, at=datetime.now(UTC)
+                session, plan=plan, lines=lines, actor=user.name, at=now(request)
             )
             if errors:
                 return _render(
                     session,
+                    request,
                     user,
                     422,
                     errors=[*errors, "Chưa ghi điểm nào; hãy sửa và tải lên lại."],
                 )
             message = f"Đã nhập phiếu thẩm định {upload.filename}: {changed} mục thay đổi."
-            return _render(session, user, message=message)
+            return _render(session, request, user, message=message)
 
     return await to_thread.run_sync(save)

@@ -140,37 +140,39 @@ async def sign_in(request: Request):
 
 
 def _attempt(request: Request, name: str, password: str, keys: dict[str, int]) -> Response:
+    """Count the attempt, check the password outside any transaction (the hashing takes a
+    while and SQLite would hold its write lock), then open the session or refuse."""
     engine, at = request.app.state.engine, now(request)
     with session_scope(engine) as session:
         wait = accounts.reserve_attempt(session, keys=keys, at=at)
+        account = None if wait else accounts.lookup(session, name)
     if wait:
-        page = _form(
-            request, 429, name=name, errors=(f"Đăng nhập sai nhiều lần. Thử lại sau {wait} giây.",)
-        )
+        again = f"Đăng nhập sai nhiều lần. Thử lại sau {wait} giây."
+        page = _form(request, 429, name=name, errors=(again,))
         page.headers["Retry-After"] = str(wait)
         return page
+    if not accounts.password_matches(account, password):
+        with session_scope(engine) as session:
+            refused = dict(action="staff.sign_in_refused", name=name, at=at, address=list(keys)[1])
+            accounts.audit(session, actor=name or "-", **refused)
+        return _form(request, 401, name=name, errors=("Tên tài khoản hoặc mật khẩu không đúng.",))
+    new_hash = accounts.fresh_hash(account, password)
+    lifetime = timedelta(hours=request.app.state.settings.admin_session_hours)
     with session_scope(engine) as session:
-        account = accounts.authenticate(session, name=name, password=password)
-        if account is None:
-            accounts.audit(
-                session,
-                actor=name or "-",
-                action="staff.sign_in_refused",
-                name=name,
-                at=at,
-                address=list(keys)[1],
-            )
-            refused = "Tên tài khoản hoặc mật khẩu không đúng."
-            return _form(request, 401, name=name, errors=(refused,))
         account_key, address_key = keys
+        free = keys[address_key]
         accounts.release_attempt(
-            session, account_key=account_key, address_key=address_key, free=keys[address_key], at=at
+            session, account_key=account_key, address_key=address_key, free=free, at=at
         )
-        lifetime = timedelta(hours=request.app.state.settings.admin_session_hours)
+        if new_hash:
+            accounts.store_hash(session, account=account, password_hash=new_hash)
         token = accounts.open_session(session, account=account, at=at, lifetime=lifetime)
-        accounts.audit(
-            session, actor=account.name, action="staff.signed_in", name=account.name, at=at
-        )
+        accounts.audit(session, actor=name, action="staff.signed_in", name=name, at=at)
+    return _signed_in(request, token, lifetime)
+
+
+def _signed_in(request: Request, token: str, lifetime: timedelta) -> Response:
+    """To the workspace, with the session's cookie; the sign-in form's cookie is dropped."""
     response = RedirectResponse(PATH, status_code=303)
     response.set_cookie(
         COOKIE,

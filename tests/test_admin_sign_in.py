@@ -272,3 +272,24 @@ def test_the_sign_in_page_is_vietnamese_labelled_and_never_framed(admin_portal):
     assert re.search(r'<label for="password">Mật khẩu</label>', page.text)
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+def test_a_password_hashed_with_older_parameters_is_rehashed_at_sign_in(portal, db):
+    from argon2 import PasswordHasher
+
+    from models.tables import StaffAccount
+
+    add_staff(db.engine)
+    old = PasswordHasher(time_cost=1, memory_cost=8192).hash(ADMIN_AUTH[1])
+    with Session(db.engine) as session:
+        account = session.exec(select(StaffAccount)).one()
+        account.password_hash = old
+        session.add(account)
+        session.commit()
+    with running(portal.settings) as client:
+        client.headers["Origin"] = str(client.base_url).rstrip("/")
+        assert sign_in(client).status_code == 303
+    with Session(db.engine) as session:
+        stored_hash = session.exec(select(StaffAccount.password_hash)).one()
+    assert stored_hash != old and not PasswordHasher().check_needs_rehash(stored_hash)
+    assert PasswordHasher().verify(stored_hash, ADMIN_AUTH[1])

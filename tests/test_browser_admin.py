@@ -63,6 +63,10 @@ def test_staff_sign_in_verify_a_score_and_sign_out_in_a_browser(portal, page, db
     page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
     page.get_by_role("button", name="Đăng nhập").click()
     assert page.url == base + "/quan-tri" and "Đang đăng nhập: vanphong" in page.content()
+    page.get_by_role("link", name="Nộp muộn hoặc quá hạn").click()
+    assert page.url == base + "/quan-tri?loc=tre"
+    _shot(page, "quan-tri-tong-quan-tre", db)
+    page.get_by_role("link", name="Tất cả đơn vị").click()
 
     page.locator("#v-unit-2020").select_option("syt")
     page.get_by_label("Điểm thẩm định (mục trừ: số lần)").fill("30")
