@@ -43,7 +43,7 @@ chromium:
 		|| (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core)
 
 test: lint chromium
-	$(BIN)/pytest --durations=15
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
