@@ -89,9 +89,10 @@ def test_filters_limit_the_run_to_one_unit_and_deadline(mail):
     assert len(mail.accepted) == 2
 
 
-def test_a_recorded_submission_stops_that_units_reminders(mail, active_plan):
-    with session_scope(active_plan.engine) as session:
-        unit = session.exec(select(Unit).where(Unit.code == "syt")).one()
+def _paper_registration(db, unit_code: str, at: datetime) -> None:
+    """`unit_code`'s registration (dang-ky), received on paper at `at`."""
+    with session_scope(db.engine) as session:
+        unit = session.exec(select(Unit).where(Unit.code == unit_code)).one()
         deadline = session.exec(select(Deadline).where(Deadline.code == "dang-ky")).one()
         session.add(
             Submission(
@@ -99,9 +100,13 @@ def test_a_recorded_submission_stops_that_units_reminders(mail, active_plan):
                 unit_id=unit.id,
                 version=1,
                 channel="paper",
-                received_at=datetime(2020, 2, 21, 9, 0, tzinfo=TZ),
+                received_at=at,
             )
         )
+
+
+def test_a_recorded_submission_stops_that_units_reminders(mail, active_plan):
+    _paper_registration(active_plan, "syt", datetime(2020, 2, 21, 9, 0, tzinfo=TZ))
     chase_submissions(as_of=MONDAY)
     recipients = {m["To"] for m in _received(mail)}
     assert "vanphong.syt@bacgiang.gov.vn.example" not in recipients
@@ -246,18 +251,7 @@ def test_the_digest_goes_when_something_changed_or_a_week_passed(mail, active_pl
     chase_submissions(as_of=days[0])
     chase_submissions(as_of=days[1])  # nothing changed since Monday: no digest
     assert len(_digests(mail)) == 1
-    with session_scope(active_plan.engine) as session:
-        unit = session.exec(select(Unit).where(Unit.code == "syt")).one()
-        deadline = session.exec(select(Deadline).where(Deadline.code == "dang-ky")).one()
-        session.add(
-            Submission(
-                deadline_id=deadline.id,
-                unit_id=unit.id,
-                version=1,
-                channel="paper",
-                received_at=days[1].replace(hour=10),
-            )
-        )
+    _paper_registration(active_plan, "syt", days[1].replace(hour=10))
     chase_submissions(as_of=days[2])  # Sở Y tế has submitted: a digest
     chase_submissions(as_of=days[3])
     assert len(_digests(mail)) == 2
