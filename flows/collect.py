@@ -13,7 +13,7 @@ from prefect.artifacts import create_table_artifact
 from sqlmodel import select
 
 from config.settings import CollectSource, get_settings
-from domain.dates import fmt_instant
+from domain.dates import LocalInstant, fmt_instant
 from domain.status import submission_state
 from models import queries
 from models.db import open_database, session_scope
@@ -39,11 +39,12 @@ def row_key(source: CollectSource, row: dict) -> str:
 
 
 @flow(name="collect-submissions")
-def collect_submissions(as_of: datetime | None = None, dry_run: bool = False) -> list[dict]:
+def collect_submissions(as_of: LocalInstant | None = None, dry_run: bool = False) -> list[dict]:
     """Record each new row of each source as a submission of its unit (channel "import").
 
     Args:
-        as_of: Thời điểm ghi nhận cho các dòng không có giờ nộp; để trống là bây giờ.
+        as_of: Thời điểm ghi nhận cho các dòng không có giờ nộp, theo giờ Việt Nam (UTC+7);
+            để trống là bây giờ.
         dry_run: Chạy thử: chỉ liệt kê hồ sơ mới trong bảng kết quả, không ghi nhận.
     """
     settings = get_settings()

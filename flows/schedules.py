@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings, get_settings
-from domain.dates import TZ, fmt_instant, local_day
+from domain.dates import TZ, LocalInstant, fmt_instant, local_day
 from domain.workdays import WorkCalendar
 from models.db import open_database
 from models.links import Links
@@ -179,11 +179,11 @@ def _row(deployment: str, slug: str | None, schedule: PlanSchedule | None, actio
 
 
 @flow(name="sync-schedules")
-def sync_schedules(as_of: datetime | None = None) -> list[dict]:
+def sync_schedules(as_of: LocalInstant | None = None) -> list[dict]:
     """Set the plan-driven schedules (open-round, compute-scores, close-year) from the plans.
 
     Args:
-        as_of: Tính như vào thời điểm này; để trống là bây giờ.
+        as_of: Tính như vào thời điểm này, theo giờ Việt Nam (UTC+7); để trống là bây giờ.
     """
     settings = get_settings()
     instant = as_of or datetime.now(UTC)

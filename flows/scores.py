@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from documents.text import points
-from domain.dates import fmt_instant
+from domain.dates import LocalInstant, fmt_instant
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.state import plan_state
@@ -20,13 +20,13 @@ from operations.year_end_documents import documents_folder, save_score_table, sc
 
 @flow(name="compute-scores")
 def compute_scores(
-    year: int | None = None, as_of: datetime | None = None, dry_run: bool = False
+    year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:
     """Rank the member units of every active plan (or of `year`) by their final scores.
 
     Args:
         year: năm kế hoạch (để trống: mọi kế hoạch đang thực hiện)
-        as_of: thời điểm tính, ghi trên bảng (để trống: bây giờ)
+        as_of: thời điểm tính, ghi trên bảng, theo giờ Việt Nam (UTC+7) (để trống: bây giờ)
         dry_run: chạy thử: chỉ hiện bảng xếp hạng, không ghi tệp Excel
     """
     instant = as_of or datetime.now(UTC)

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Late
@@ -68,7 +69,7 @@ def _work_once(env: dict[str, str]) -> str:
     """A process worker of the pool that takes the runs due now, runs them and exits."""
     result = subprocess.run(
         [sys.executable, "-m", "prefect", "worker", "start", "--pool", WORK_POOL]
-        + ["--run-once", "--limit", "4"],
+        + ["--run-once", "--limit", "5"],
         cwd=ROOT,
         env={**os.environ, **env, "PREFECT_API_URL": PREFECT_API_URL.value()},
         capture_output=True,
@@ -117,6 +118,9 @@ def after_downtime(deployed, templates, tmp_path_factory):
             for days in (3, 2, 1)
         ]
         quick = client.create_flow_run_from_deployment(deployed["load-plan"].id)
+        typed = client.create_flow_run_from_deployment(  # a time typed without an offset
+            deployed["open-round"].id, parameters={"as_of": "2020-03-04T09:00:00", "dry_run": True}
+        )
     _work_once({**db.env, **extra})
     with get_client(sync_client=True) as client:
         yield SimpleNamespace(
@@ -126,6 +130,9 @@ def after_downtime(deployed, templates, tmp_path_factory):
             mail=smtp.handler,
             late=[client.read_flow_run(run.id).state for run in late],
             quick=client.read_flow_run(quick.id).state,
+            typed=client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[typed.id]))
+            ),
         )
     smtp.stop()
     db.engine.dispose()
@@ -188,6 +195,14 @@ def test_a_run_started_from_the_api_completes_on_a_worker(after_downtime, deploy
     with get_client(sync_client=True) as client:  # and loading the plan set its schedules
         (schedule,) = client.read_deployment_schedules(deployed["open-round"].id)
     assert schedule.slug == "plan-bg-vhxh-2020"
+
+
+def test_a_time_typed_without_an_offset_in_the_run_form_is_vietnam_time(after_downtime):
+    """The UI sends `as_of` as typed ("2020-03-04T09:00:00"): the run acts at 09:00 +07."""
+    (artifact,) = after_downtime.typed
+    assert (
+        artifact.description == "Phát động đợt thi đua lúc 09:00 04/03/2020 (chạy thử, không gửi)"
+    )
 
 
 def test_runs_missed_during_downtime_catch_up_once(after_downtime, settings_for):
