@@ -5,7 +5,9 @@ every morning (Monday to Saturday) from then until the plan is closed.
 `sync_plan_schedules` makes those deployments' schedules match the active plans, one RRule
 schedule per plan and deployment (slug `plan-BLOC-YEAR`, in Asia/Ho_Chi_Minh): the same plans
 write nothing, an edited date moves its run, a plan no longer active loses its schedules. It
-runs after a plan is loaded from the Prefect UI, when `thidua up` starts, and daily.
+also gives the `deadline` and `unit` of the mail flows the plans' codes as choices
+(flows/choices.py). It runs after a plan is loaded from the Prefect UI, when `thidua up`
+starts, and daily.
 """
 
 from dataclasses import dataclass, field
@@ -22,12 +24,13 @@ from sqlmodel import Session, select
 from config.settings import Settings, get_settings
 from domain.dates import TZ, LocalInstant, fmt_instant, local_day
 from domain.workdays import WorkCalendar
+from flows.choices import plan_choices, sync_choices
 from models.db import open_database
 from models.links import Links
 from models.tables import Bloc, YearPlan
 from notifications import outbox
 from notifications.drafts import PlanState
-from notifications.state import plan_state
+from notifications.state import active_plan_states, plan_state
 
 OPEN_ROUND = "open-round"
 COMPUTE_SCORES = "compute-scores"
@@ -125,14 +128,16 @@ def plan_schedules(session: Session, *, links: Links, as_of: datetime) -> list[P
 
 
 def sync_plan_schedules(engine: Engine, settings: Settings, *, as_of: datetime) -> list[dict]:
-    """Make the plan-driven deployments' schedules match the active plans (through the Prefect
-    API in PREFECT_API_URL); deployments not registered are skipped. Returns what it did."""
+    """Make the plan-driven deployments' schedules, and the mail flows' choices of deadline and
+    unit, match the active plans (through the Prefect API in PREFECT_API_URL); deployments not
+    registered are skipped. Returns what it did to the schedules."""
+    links = Links(settings.base_url, settings.signing_key())
     with Session(engine) as session:
-        wanted = plan_schedules(
-            session, links=Links(settings.base_url, settings.signing_key()), as_of=as_of
-        )
+        wanted = plan_schedules(session, links=links, as_of=as_of)
+        choices = plan_choices(active_plan_states(session, links=links))
     report = []
     with get_client(sync_client=True) as client:
+        sync_choices(client, choices)
         deployments = client.read_deployments(
             deployment_filter=DeploymentFilter(
                 name=DeploymentFilterName(any_=[OPEN_ROUND, COMPUTE_SCORES, CLOSE_YEAR])

@@ -16,6 +16,7 @@ import yaml
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Late
 from sqlmodel import Session, select
@@ -330,3 +331,64 @@ def test_plan_changes_from_the_cli_reach_the_prefect_schedules_at_once(
         session.exec(select(YearPlan)).one().state = "closed"
     settings_for(db)
     sync_plan_schedules(db.engine, get_settings(), as_of=datetime.now(UTC))
+
+
+QUARTER_REPORT = """  - code: bao-cao-quy
+    kind: report
+    round: dot-1
+    title: Báo cáo quý I năm 2020
+    wording: trước ngày 10/4/2020
+    date: 2020-04-10
+    documents:
+      - Báo cáo quý I của đơn vị
+"""
+
+
+def test_the_run_form_offers_the_plans_codes_and_follows_plan_edits(
+    deployed, db, settings_for, plan_text, write_plan
+):
+    settings_for(db)
+    _activate(db)
+
+    def fields(name: str) -> tuple[dict, dict, datetime]:
+        sync_plan_schedules(db.engine, get_settings(), as_of=_local(2020, 2, 24, 9, 0))
+        with get_client(sync_client=True) as client:
+            deployment = client.read_deployment(deployed[name].id)
+        properties = deployment.parameter_openapi_schema["properties"]
+        return properties["deadline"], properties["unit"], deployment.updated
+
+    for name in ("chase-submissions", "open-round"):
+        deadline, unit, updated = fields(name)
+        assert deadline["anyOf"] == [
+            {"type": "string", "enum": ["dang-ky", "so-ket", "tong-ket"]},
+            {"type": "null"},
+        ], name
+        assert (
+            "so-ket — Báo cáo sơ kết phong trào thi đua đợt thứ nhất năm 2020"
+            in (deadline["description"])
+        )
+        assert deadline["description"].startswith("Chỉ xét một hạn nộp")
+        assert len(unit["anyOf"][0]["enum"]) == 9 and "syt — Sở Y tế" in unit["description"]
+        assert fields(name)[2] == updated, f"{name}: the same plan writes nothing"
+    with (  # the server refuses a code not in the plan
+        get_client(sync_client=True) as client,
+        pytest.raises(PrefectHTTPStatusError, match="409"),
+    ):
+        client.create_flow_run_from_deployment(
+            deployed["chase-submissions"].id, parameters={"deadline": "khong-co"}
+        )
+
+    edited = plan_text.replace("  - code: tong-ket\n", QUARTER_REPORT + "  - code: tong-ket\n")
+    edited = edited.replace("sơ kết phong trào thi đua đợt thứ nhất", "sơ kết đợt thứ nhất")
+    with session_scope(db.engine) as session:
+        load_plan(session, read_plan(write_plan(edited)), actor="test")
+    deadline, _, _ = fields("chase-submissions")
+    assert deadline["anyOf"][0]["enum"] == ["dang-ky", "bao-cao-quy", "so-ket", "tong-ket"]
+    assert "bao-cao-quy — Báo cáo quý I năm 2020" in deadline["description"]
+    assert "so-ket — Báo cáo sơ kết đợt thứ nhất năm 2020" in deadline["description"]
+
+    with session_scope(db.engine) as session:  # no active plan: free text again
+        session.exec(select(YearPlan)).one().state = "closed"
+    deadline, unit, _ = fields("open-round")
+    assert deadline["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert "—" not in unit["description"]
