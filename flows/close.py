@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from domain.dates import LocalInstant, fmt_instant
+from flows.alerts import ALERT
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.mailer import send_outbox
@@ -20,7 +21,7 @@ from notifications.state import plan_state
 from operations.closing import advance, load_year, plans_to_close
 
 
-@flow(name="close-year")
+@flow(name="close-year", on_failure=ALERT, on_crashed=ALERT)
 def close_year(
     year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:
