@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from config.settings import get_settings
 from domain.dates import TZ
 from flows.chase import chase_submissions, open_round
-from flows.schedules import morning, sync_plan_schedules
+from flows.schedules import morning, schedule_key, sync_plan_schedules
 from models.db import make_engine, session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan
@@ -43,6 +43,10 @@ STATIC_SCHEDULES = {  # deployment -> its cron in Asia/Ho_Chi_Minh
 }
 PLAN_DRIVEN = {"open-round", "compute-scores", "close-year"}  # set by flows/schedules.py
 FOCAL_EMAILS = 10  # nine units, one of them with two addresses
+OPENINGS = [  # the open-round schedules of the example plan, as the Prefect UI names them
+    "Phát động Đợt thi đua thứ hai — 01/07/2020 [bg-vhxh-2020-dot-2]",
+    "Phát động Đợt thi đua thứ nhất — 02/01/2020 [bg-vhxh-2020-dot-1]",
+]
 
 
 def _local(*args) -> datetime:
@@ -163,7 +167,7 @@ def test_schedules_are_in_vietnam_time_and_missed_runs_are_not_repeated(deployed
         assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Asia/Ho_Chi_Minh")
         assert schedule.active and schedule.slug, name
     for name in PLAN_DRIVEN:
-        assert all(s.slug.startswith("plan-") for s in deployed[name].schedules), name
+        assert all(schedule_key(s.slug) for s in deployed[name].schedules), name
     for name in set(STATIC_SCHEDULES) | PLAN_DRIVEN:
         assert deployed[name].global_concurrency_limit.limit == 1, name
         assert (
@@ -194,8 +198,8 @@ def test_a_run_started_from_the_api_completes_on_a_worker(after_downtime, deploy
     with Session(after_downtime.db.engine) as session:  # the default path is relative: the
         assert session.exec(select(YearPlan)).one().year == 2020  # run found plans/ there
     with get_client(sync_client=True) as client:  # and loading the plan set its schedules
-        (schedule,) = client.read_deployment_schedules(deployed["open-round"].id)
-    assert schedule.slug == "plan-bg-vhxh-2020"
+        schedules = client.read_deployment_schedules(deployed["open-round"].id)
+    assert sorted(s.slug for s in schedules) == OPENINGS
 
 
 def test_a_time_typed_without_an_offset_in_the_run_form_is_vietnam_time(after_downtime):
@@ -255,49 +259,55 @@ def test_plan_schedules_follow_the_plan_and_only_change_with_it(
         report = sync_plan_schedules(db.engine, settings, as_of=as_of)
         with get_client(sync_client=True) as client:
             schedules = {
-                name: {s.slug: s for s in client.read_deployment_schedules(deployed[name].id)}
+                name: {
+                    schedule_key(s.slug): s
+                    for s in client.read_deployment_schedules(deployed[name].id)
+                }
                 for name in PLAN_DRIVEN
             }
         return {"report": report, **schedules}
 
-    slug = "plan-bg-vhxh-2020"
     after_year = _local(2021, 1, 5, 9, 0)
     first = sync(after_year)
-    opening = first["open-round"][slug]
-    assert (
-        opening.schedule.rrule == "DTSTART:20200102T074500\nRDATE:20200102T074500,20200701T074500"
-    )
+    assert sorted(s.slug for s in first["open-round"].values()) == OPENINGS
+    opening = first["open-round"]["bg-vhxh-2020-dot-2"]  # one schedule per round
+    assert opening.schedule.rrule == "DTSTART:20200701T074500\nRDATE:20200701T074500"
     assert opening.schedule.timezone == "Asia/Ho_Chi_Minh"
-    scores = first["compute-scores"][slug]  # the morning the self-score deadline falls due
-    assert (scores.schedule.rrule, scores.parameters) == (
+    scores = first["compute-scores"]["bg-vhxh-2020-tong-ket"]  # the morning the self-score
+    assert (scores.slug, scores.schedule.rrule, scores.parameters) == (  # deadline falls due
+        "Tính điểm và xếp hạng năm 2020 — 10/12/2020 [bg-vhxh-2020-tong-ket]",
         "DTSTART:20201210T074500\nRDATE:20201210T074500",
         {"year": 2020},
     )
-    closing = first["close-year"][slug]  # then every morning but Sunday, until it is closed
-    assert (closing.schedule.rrule, closing.parameters) == (
+    closing = first["close-year"]["bg-vhxh-2020"]  # then every morning but Sunday, until closed
+    assert (closing.slug, closing.schedule.rrule, closing.parameters) == (
+        "Kết thúc năm thi đua 2020 — từ 10/12/2020 [bg-vhxh-2020]",
         "DTSTART:20201210T083000\nRRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR,SA",
         {"year": 2020},
     )
 
     again = sync(after_year)  # same plan: nothing written
     assert {row["Thay đổi"] for row in again["report"]} == {"giữ nguyên"}
-    assert again["open-round"][slug].updated == opening.updated
+    assert again["open-round"]["bg-vhxh-2020-dot-2"].updated == opening.updated
 
     edited = plan_text.replace("start: 2020-07-01", "start: 2020-07-06")
-    assert edited != plan_text
+    edited = edited.replace("name: Đợt thi đua thứ hai", "name: Đợt thi đua cuối năm")
+    assert edited.count("2020-07-06") == 1 and "cuối năm" in edited
     with session_scope(db.engine) as session:
         load_plan(session, read_plan(write_plan(edited)), actor="test")
-    moved = sync(after_year)["open-round"][slug]
+    moved = sync(after_year)["open-round"]["bg-vhxh-2020-dot-2"]  # the same schedule, renamed
     assert moved.id == opening.id
-    assert moved.schedule.rrule.endswith("RDATE:20200102T074500,20200706T074500")
+    assert moved.slug == "Phát động Đợt thi đua cuối năm — 06/07/2020 [bg-vhxh-2020-dot-2]"
+    assert moved.schedule.rrule.endswith("RDATE:20200706T074500")
 
     # activated mid-round, round 1 not announced yet: also the next office morning
-    late = sync(_local(2020, 2, 24, 10, 0))["open-round"][slug]
-    assert late.schedule.rrule.endswith(",20200225T074500,20200706T074500")
+    late = sync(_local(2020, 2, 24, 10, 0))["open-round"]["bg-vhxh-2020-dot-1"]
+    assert late.schedule.rrule.endswith("RDATE:20200102T074500,20200225T074500")
+    assert late.slug == OPENINGS[1]  # named by the round's opening, not the catch-up
     settings_for(db, THIDUA_PUBLIC_URL="https://thidua.example.gov.vn")
     open_round(as_of=_local(2020, 2, 25, 7, 45))  # the announcement goes out (as .eml files)
-    announced = sync(_local(2020, 2, 25, 9, 0))["open-round"][slug]
-    assert announced.schedule.rrule.endswith("RDATE:20200102T074500,20200706T074500")
+    announced = sync(_local(2020, 2, 25, 9, 0))["open-round"]["bg-vhxh-2020-dot-1"]
+    assert announced.schedule.rrule.endswith("RDATE:20200102T074500")
 
     with session_scope(db.engine) as session:
         session.exec(select(YearPlan)).one().state = "closed"
@@ -312,11 +322,15 @@ def test_plan_changes_from_the_cli_reach_the_prefect_schedules_at_once(
         load_plan(session, read_plan(write_plan(plan_text)), actor="test")
     db.env["PREFECT_API_URL"] = PREFECT_API_URL.value()
     activated = db.cli("plan", "activate", "--past", check=True)
-    assert "Lịch chạy trên Prefect theo kế hoạch: 3 thay đổi." in activated.stdout
+    assert "Lịch chạy trên Prefect theo kế hoạch: 4 thay đổi." in activated.stdout
     with get_client(sync_client=True) as client:
-        for name in PLAN_DRIVEN:
-            (schedule,) = client.read_deployment_schedules(deployed[name].id)
-            assert schedule.slug == "plan-bg-vhxh-2020", name
+        slugs = {
+            name: sorted(s.slug for s in client.read_deployment_schedules(deployed[name].id))
+            for name in PLAN_DRIVEN
+        }
+    assert slugs["open-round"] == OPENINGS
+    assert [schedule_key(s) for s in slugs["compute-scores"]] == ["bg-vhxh-2020-tong-ket"]
+    assert [schedule_key(s) for s in slugs["close-year"]] == ["bg-vhxh-2020"]
 
     # The Prefect server unreachable: the plan is still saved, and the user is told when the
     # schedules will follow.
