@@ -1,7 +1,10 @@
 """Days, instants and how they read in Vietnamese: one place for the plan's notion of time."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -17,6 +20,16 @@ def due_instant(day: date, rule: str) -> datetime:
     if rule not in ("exclusive", "inclusive"):
         raise ValueError(f"unknown deadline rule {rule!r}")
     return local_instant(day + timedelta(days=1) if rule == "inclusive" else day)
+
+
+def in_vietnam(instant: datetime) -> datetime:
+    """`instant` as given when it has an offset; without one, read in Asia/Ho_Chi_Minh."""
+    return instant if instant.tzinfo else instant.replace(tzinfo=TZ)
+
+
+# A time typed by a clerk (the `as_of` of a run started from the Prefect UI): "09:00" means
+# 09:00 in Vietnam, not in UTC.
+LocalInstant = Annotated[datetime, AfterValidator(in_vietnam)]
 
 
 def local_day(instant: datetime) -> date:

@@ -13,7 +13,8 @@ from prefect.artifacts import create_table_artifact
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
-from domain.dates import fmt_instant
+from domain.dates import LocalInstant, fmt_instant
+from flows.alerts import ALERT
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.drafts import (
@@ -135,9 +136,9 @@ def chase_decisions(state: PlanState, instant: datetime) -> list[Draft]:
     return drafts + digest_drafts(state, instant)
 
 
-@flow(name="chase-submissions")
+@flow(name="chase-submissions", on_failure=ALERT, on_crashed=ALERT)
 def chase_submissions(
-    as_of: datetime | None = None,
+    as_of: LocalInstant | None = None,
     dry_run: bool = False,
     deadline: str | None = None,
     unit: str | None = None,
@@ -145,7 +146,7 @@ def chase_submissions(
     """Remind every unit that has not submitted, at the stage due now; then the daily digest.
 
     Args:
-        as_of: Tính như vào thời điểm này; để trống là bây giờ.
+        as_of: Tính như vào thời điểm này, theo giờ Việt Nam (UTC+7); để trống là bây giờ.
         dry_run: Chạy thử: chỉ liệt kê thư sẽ gửi trong bảng kết quả, không ghi và không gửi.
         deadline: Chỉ xét một hạn nộp, theo mã trong kế hoạch (ví dụ dang-ky); để trống là mọi hạn.
         unit: Chỉ xét một đơn vị, theo mã trong kế hoạch (ví dụ syt); để trống là mọi đơn vị.
@@ -162,9 +163,9 @@ def chase_submissions(
     )
 
 
-@flow(name="open-round")
+@flow(name="open-round", on_failure=ALERT, on_crashed=ALERT)
 def open_round(
-    as_of: datetime | None = None,
+    as_of: LocalInstant | None = None,
     dry_run: bool = False,
     deadline: str | None = None,
     unit: str | None = None,
@@ -172,7 +173,7 @@ def open_round(
     """Announce each round in progress to every unit, once (also when a plan is activated late).
 
     Args:
-        as_of: Tính như vào thời điểm này; để trống là bây giờ.
+        as_of: Tính như vào thời điểm này, theo giờ Việt Nam (UTC+7); để trống là bây giờ.
         dry_run: Chạy thử: chỉ liệt kê thư sẽ gửi trong bảng kết quả, không ghi và không gửi.
         deadline: Chỉ xét một hạn nộp, theo mã trong kế hoạch (ví dụ dang-ky); để trống là mọi hạn.
         unit: Chỉ xét một đơn vị, theo mã trong kế hoạch (ví dụ syt); để trống là mọi đơn vị.

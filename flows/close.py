@@ -11,7 +11,8 @@ from prefect.artifacts import create_table_artifact
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
-from domain.dates import fmt_instant
+from domain.dates import LocalInstant, fmt_instant
+from flows.alerts import ALERT
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.mailer import send_outbox
@@ -20,15 +21,15 @@ from notifications.state import plan_state
 from operations.closing import advance, load_year, plans_to_close
 
 
-@flow(name="close-year")
+@flow(name="close-year", on_failure=ALERT, on_crashed=ALERT)
 def close_year(
-    year: int | None = None, as_of: datetime | None = None, dry_run: bool = False
+    year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:
     """Advance the close of the year of every active plan (or of `year`) by one step.
 
     Args:
         year: năm kế hoạch (để trống: mọi kế hoạch đang thực hiện)
-        as_of: thời điểm tính (để trống: bây giờ)
+        as_of: thời điểm tính, theo giờ Việt Nam (UTC+7) (để trống: bây giờ)
         dry_run: chạy thử: chỉ báo bước tiếp theo, không ghi, không gửi thư
     """
     instant = as_of or datetime.now(UTC)

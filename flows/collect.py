@@ -13,8 +13,9 @@ from prefect.artifacts import create_table_artifact
 from sqlmodel import select
 
 from config.settings import CollectSource, get_settings
-from domain.dates import fmt_instant
+from domain.dates import LocalInstant, fmt_instant
 from domain.status import submission_state
+from flows.alerts import ALERT
 from models import queries
 from models.db import open_database, session_scope
 from models.tables import Deadline, Submission, YearPlan
@@ -38,12 +39,13 @@ def row_key(source: CollectSource, row: dict) -> str:
     ).hexdigest()
 
 
-@flow(name="collect-submissions")
-def collect_submissions(as_of: datetime | None = None, dry_run: bool = False) -> list[dict]:
+@flow(name="collect-submissions", on_failure=ALERT, on_crashed=ALERT)
+def collect_submissions(as_of: LocalInstant | None = None, dry_run: bool = False) -> list[dict]:
     """Record each new row of each source as a submission of its unit (channel "import").
 
     Args:
-        as_of: Thời điểm ghi nhận cho các dòng không có giờ nộp; để trống là bây giờ.
+        as_of: Thời điểm ghi nhận cho các dòng không có giờ nộp, theo giờ Việt Nam (UTC+7);
+            để trống là bây giờ.
         dry_run: Chạy thử: chỉ liệt kê hồ sơ mới trong bảng kết quả, không ghi nhận.
     """
     settings = get_settings()

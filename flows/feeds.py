@@ -6,15 +6,18 @@ from prefect import flow, get_run_logger
 
 from calendars.publish import publish_feeds
 from config.settings import get_settings
+from domain.dates import LocalInstant
+from flows.alerts import ALERT
 from models.db import open_database, session_scope
 
 
-@flow(name="publish-calendars")
-def publish_calendars(as_of: datetime | None = None) -> list[str]:
+@flow(name="publish-calendars", on_failure=ALERT, on_crashed=ALERT)
+def publish_calendars(as_of: LocalInstant | None = None) -> list[str]:
     """Rebuild every feed as of `as_of` (default: now); returns the keys of the feeds that changed.
 
     Args:
-        as_of: Dựng lịch với trạng thái tại thời điểm này; để trống là bây giờ.
+        as_of: Dựng lịch với trạng thái tại thời điểm này, theo giờ Việt Nam (UTC+7); để trống
+            là bây giờ.
     """
     instant = as_of or datetime.now(UTC)
     settings = get_settings()

@@ -3,9 +3,12 @@
 every morning (Monday to Saturday) from then until the plan is closed.
 
 `sync_plan_schedules` makes those deployments' schedules match the active plans, one RRule
-schedule per plan and deployment (slug `plan-BLOC-YEAR`, in Asia/Ho_Chi_Minh): the same plans
+schedule (in Asia/Ho_Chi_Minh) per round, self-score deadline and year, named by its slug in
+Vietnamese ("Phát động Đợt thi đua thứ hai — 01/07/2020 [bg-vhxh-2020-dot-2]"): the same plans
 write nothing, an edited date moves its run, a plan no longer active loses its schedules. It
-runs after a plan is loaded from the Prefect UI, when `thidua up` starts, and daily.
+also gives the `deadline` and `unit` of the mail flows the plans' codes as choices
+(flows/choices.py). It runs after a plan is loaded from the Prefect UI, when `thidua up`
+starts, and daily.
 """
 
 from dataclasses import dataclass, field
@@ -20,14 +23,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings, get_settings
-from domain.dates import TZ, fmt_instant, local_day
+from domain.dates import TZ, LocalInstant, fmt_date, fmt_instant, local_day
 from domain.workdays import WorkCalendar
+from flows.alerts import ALERT
+from flows.choices import plan_choices, sync_choices
 from models.db import open_database
 from models.links import Links
-from models.tables import Bloc, YearPlan
+from models.tables import Bloc, Deadline, Round, YearPlan
 from notifications import outbox
 from notifications.drafts import PlanState
-from notifications.state import plan_state
+from notifications.state import active_plan_states, plan_state
 
 OPEN_ROUND = "open-round"
 COMPUTE_SCORES = "compute-scores"
@@ -39,14 +44,22 @@ CLOSE_AFTER_SCORES = timedelta(minutes=45)  # after the scores and the morning's
 
 @dataclass(frozen=True)
 class PlanSchedule:
-    """When one deployment runs for one plan: at `times`, or (`daily`) each morning from the
-    first of them."""
+    """When one deployment runs for one round, deadline or year of a plan: at `times`, or
+    (`daily`) each morning from the first of them. `key` identifies it across syncs, `title`
+    says in Vietnamese what it serves."""
 
     deployment: str
-    slug: str
+    key: str
+    title: str
     times: tuple[datetime, ...]
     parameters: dict = field(default_factory=dict, hash=False)
     daily: bool = False
+
+    @property
+    def slug(self) -> str:
+        """The schedule's name in the Prefect UI (which shows a schedule by its slug; Prefect
+        3.9 has no description for it): "Phát động Đợt thi đua thứ hai — 01/07/2020 [KEY]"."""
+        return f"{self.title} [{self.key}]"
 
     @property
     def schedule(self) -> RRuleSchedule:
@@ -69,14 +82,21 @@ def morning(calendar: WorkCalendar, day: date) -> datetime:
     return calendar.opening(first) + AFTER_OPENING
 
 
+def schedule_key(slug: str | None) -> str | None:
+    """The key at the end of a plan schedule's slug ("… [KEY]"), or None for any other slug."""
+    if not slug or not slug.endswith("]") or " [" not in slug:
+        return None
+    return slug.rsplit(" [", 1)[1][:-1]
+
+
 def open_round_times(
     state: PlanState, announced: set[tuple[int, int]], as_of: datetime
-) -> list[datetime]:
-    """The first office morning of each round; for a round under way that some unit has not
+) -> list[tuple[Round, list[datetime]]]:
+    """Each round with its first office morning; for a round under way that some unit has not
     been told of (a plan activated late), also the next office morning from `as_of`."""
-    times = set()
+    rounds = []
     for rnd in state.rounds:
-        times.add(morning(state.calendar, rnd.starts_on))
+        times = {morning(state.calendar, rnd.starts_on)}
         in_progress = rnd.starts_on <= local_day(as_of) <= rnd.ends_on
         if in_progress and any((rnd.id, unit.id) not in announced for unit in state.units):
             next_run = morning(state.calendar, local_day(as_of))
@@ -84,19 +104,21 @@ def open_round_times(
                 next_run = morning(state.calendar, local_day(as_of) + timedelta(days=1))
             if local_day(next_run) <= rnd.ends_on:
                 times.add(next_run)
-    return sorted(times)
+        rounds.append((rnd, sorted(times)))
+    return rounds
 
 
-def compute_scores_times(state: PlanState) -> list[datetime]:
-    """The first office morning at or after each self-score deadline (due at 00:00 on D: D)."""
-    times = set()
+def compute_scores_times(state: PlanState) -> list[tuple[Deadline, datetime]]:
+    """Each self-score deadline with the first office morning at or after it (due at 00:00 on
+    D: D), earliest first."""
+    times = []
     for deadline in state.deadlines:
         if deadline.kind != "self_score":
             continue
         due = deadline.due_at.astimezone(TZ)
         day = due.date() if due.time() <= state.calendar.opens else due.date() + timedelta(days=1)
-        times.add(morning(state.calendar, day))
-    return sorted(times)
+        times.append((deadline, morning(state.calendar, day)))
+    return sorted(times, key=lambda pair: pair[1])
 
 
 def _announced(session: Session, plan: YearPlan) -> set[tuple[int, int]]:
@@ -111,54 +133,63 @@ def plan_schedules(session: Session, *, links: Links, as_of: datetime) -> list[P
     plans = session.exec(select(YearPlan).where(YearPlan.state == "active").order_by(YearPlan.id))
     for plan in plans.all():
         state = plan_state(session, plan=plan, links=links)
-        slug = f"plan-{session.get(Bloc, plan.bloc_id).code}-{plan.year}"
-        opening = open_round_times(state, _announced(session, plan), as_of)
+        base = f"{session.get(Bloc, plan.bloc_id).code}-{plan.year}"
+        for rnd, times in open_round_times(state, _announced(session, plan), as_of):
+            title = f"Phát động {rnd.name} — {fmt_date(local_day(times[0]))}"
+            schedules.append(PlanSchedule(OPEN_ROUND, f"{base}-{rnd.code}", title, tuple(times)))
         scoring = compute_scores_times(state)
-        if opening:
-            schedules.append(PlanSchedule(OPEN_ROUND, slug, tuple(opening)))
+        year = {"year": plan.year}
+        for deadline, at in scoring:
+            title = f"Tính điểm và xếp hạng năm {plan.year} — {fmt_date(local_day(at))}"
+            key = f"{base}-{deadline.code}"
+            schedules.append(PlanSchedule(COMPUTE_SCORES, key, title, (at,), year))
         if scoring:
-            year = {"year": plan.year}
-            schedules.append(PlanSchedule(COMPUTE_SCORES, slug, tuple(scoring), year))
-            closing = scoring[0] + CLOSE_AFTER_SCORES
-            schedules.append(PlanSchedule(CLOSE_YEAR, slug, (closing,), year, daily=True))
+            closing = scoring[0][1] + CLOSE_AFTER_SCORES
+            title = f"Kết thúc năm thi đua {plan.year} — từ {fmt_date(local_day(closing))}"
+            schedules.append(PlanSchedule(CLOSE_YEAR, base, title, (closing,), year, daily=True))
     return schedules
 
 
 def sync_plan_schedules(engine: Engine, settings: Settings, *, as_of: datetime) -> list[dict]:
-    """Make the plan-driven deployments' schedules match the active plans (through the Prefect
-    API in PREFECT_API_URL); deployments not registered are skipped. Returns what it did."""
+    """Make the plan-driven deployments' schedules, and the mail flows' choices of deadline and
+    unit, match the active plans (through the Prefect API in PREFECT_API_URL); deployments not
+    registered are skipped. Returns what it did to the schedules."""
+    links = Links(settings.base_url, settings.signing_key())
     with Session(engine) as session:
-        wanted = plan_schedules(
-            session, links=Links(settings.base_url, settings.signing_key()), as_of=as_of
-        )
+        wanted = plan_schedules(session, links=links, as_of=as_of)
+        choices = plan_choices(active_plan_states(session, links=links))
     report = []
     with get_client(sync_client=True) as client:
+        sync_choices(client, choices)
         deployments = client.read_deployments(
             deployment_filter=DeploymentFilter(
                 name=DeploymentFilterName(any_=[OPEN_ROUND, COMPUTE_SCORES, CLOSE_YEAR])
             )
         )
         for deployment in deployments:
-            mine = {s.slug: s for s in wanted if s.deployment == deployment.name}
+            mine = {s.key: s for s in wanted if s.deployment == deployment.name}
             for existing in client.read_deployment_schedules(deployment.id):
-                target = mine.pop(existing.slug, None)
+                target = mine.pop(schedule_key(existing.slug), None)
                 if target is None:  # a plan no longer active, or a schedule from elsewhere
                     client.delete_deployment_schedule(deployment.id, existing.id)
                     action = "xóa"
-                elif (existing.schedule, existing.parameters) != (
+                elif (existing.slug, existing.schedule, existing.parameters) != (
+                    target.slug,
                     target.schedule,
                     target.parameters,
-                ):
+                ):  # a moved date, a renamed round: the same schedule, updated
                     client.update_deployment_schedule(
                         deployment.id,
                         existing.id,
                         schedule=target.schedule,
                         parameters=target.parameters,
+                        slug=target.slug,
                     )
                     action = "cập nhật"
                 else:
                     action = "giữ nguyên"
-                report.append(_row(deployment.name, existing.slug, target, action))
+                slug = target.slug if target else existing.slug
+                report.append(_row(deployment.name, slug, target, action))
             if mine:
                 client.create_deployment_schedules(
                     deployment.id,
@@ -178,12 +209,12 @@ def _row(deployment: str, slug: str | None, schedule: PlanSchedule | None, actio
     return {"Deployment": deployment, "Lịch": slug or "—", "Chạy lúc": times, "Thay đổi": action}
 
 
-@flow(name="sync-schedules")
-def sync_schedules(as_of: datetime | None = None) -> list[dict]:
+@flow(name="sync-schedules", on_failure=ALERT, on_crashed=ALERT)
+def sync_schedules(as_of: LocalInstant | None = None) -> list[dict]:
     """Set the plan-driven schedules (open-round, compute-scores, close-year) from the plans.
 
     Args:
-        as_of: Tính như vào thời điểm này; để trống là bây giờ.
+        as_of: Tính như vào thời điểm này, theo giờ Việt Nam (UTC+7); để trống là bây giờ.
     """
     settings = get_settings()
     instant = as_of or datetime.now(UTC)

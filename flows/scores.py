@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from documents.text import points
-from domain.dates import fmt_instant
+from domain.dates import LocalInstant, fmt_instant
+from flows.alerts import ALERT
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.state import plan_state
@@ -18,15 +19,15 @@ from operations.closing import load_year, plans_to_close
 from operations.year_end_documents import documents_folder, save_score_table, score_table
 
 
-@flow(name="compute-scores")
+@flow(name="compute-scores", on_failure=ALERT, on_crashed=ALERT)
 def compute_scores(
-    year: int | None = None, as_of: datetime | None = None, dry_run: bool = False
+    year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:
     """Rank the member units of every active plan (or of `year`) by their final scores.
 
     Args:
         year: năm kế hoạch (để trống: mọi kế hoạch đang thực hiện)
-        as_of: thời điểm tính, ghi trên bảng (để trống: bây giờ)
+        as_of: thời điểm tính, ghi trên bảng, theo giờ Việt Nam (UTC+7) (để trống: bây giờ)
         dry_run: chạy thử: chỉ hiện bảng xếp hạng, không ghi tệp Excel
     """
     instant = as_of or datetime.now(UTC)

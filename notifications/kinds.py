@@ -9,6 +9,7 @@ NAMES = {
     "registration-request": "đề nghị đăng ký thi đua",
     "ballot": "mời bỏ phiếu",
     "results": "kết quả thi đua",
+    "run-failed": "báo lỗi khi chạy",
 }
 
 

@@ -21,6 +21,7 @@ MESSAGES = (
     "digest",
     "ballot_invitation",
     "results",
+    "run_failed",
 )
 
 ENVIRONMENT = Environment(

@@ -14,7 +14,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Late
 from sqlmodel import Session, select
@@ -22,7 +24,7 @@ from sqlmodel import Session, select
 from config.settings import get_settings
 from domain.dates import TZ
 from flows.chase import chase_submissions, open_round
-from flows.schedules import morning, sync_plan_schedules
+from flows.schedules import morning, schedule_key, sync_plan_schedules
 from models.db import make_engine, session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan
@@ -41,6 +43,10 @@ STATIC_SCHEDULES = {  # deployment -> its cron in Asia/Ho_Chi_Minh
 }
 PLAN_DRIVEN = {"open-round", "compute-scores", "close-year"}  # set by flows/schedules.py
 FOCAL_EMAILS = 10  # nine units, one of them with two addresses
+OPENINGS = [  # the open-round schedules of the example plan, as the Prefect UI names them
+    "Phát động Đợt thi đua thứ hai — 01/07/2020 [bg-vhxh-2020-dot-2]",
+    "Phát động Đợt thi đua thứ nhất — 02/01/2020 [bg-vhxh-2020-dot-1]",
+]
 
 
 def _local(*args) -> datetime:
@@ -68,7 +74,7 @@ def _work_once(env: dict[str, str]) -> str:
     """A process worker of the pool that takes the runs due now, runs them and exits."""
     result = subprocess.run(
         [sys.executable, "-m", "prefect", "worker", "start", "--pool", WORK_POOL]
-        + ["--run-once", "--limit", "4"],
+        + ["--run-once", "--limit", "5"],
         cwd=ROOT,
         env={**os.environ, **env, "PREFECT_API_URL": PREFECT_API_URL.value()},
         capture_output=True,
@@ -117,6 +123,9 @@ def after_downtime(deployed, templates, tmp_path_factory):
             for days in (3, 2, 1)
         ]
         quick = client.create_flow_run_from_deployment(deployed["load-plan"].id)
+        typed = client.create_flow_run_from_deployment(  # a time typed without an offset
+            deployed["open-round"].id, parameters={"as_of": "2020-03-04T09:00:00", "dry_run": True}
+        )
     _work_once({**db.env, **extra})
     with get_client(sync_client=True) as client:
         yield SimpleNamespace(
@@ -126,6 +135,9 @@ def after_downtime(deployed, templates, tmp_path_factory):
             mail=smtp.handler,
             late=[client.read_flow_run(run.id).state for run in late],
             quick=client.read_flow_run(quick.id).state,
+            typed=client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[typed.id]))
+            ),
         )
     smtp.stop()
     db.engine.dispose()
@@ -155,7 +167,7 @@ def test_schedules_are_in_vietnam_time_and_missed_runs_are_not_repeated(deployed
         assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Asia/Ho_Chi_Minh")
         assert schedule.active and schedule.slug, name
     for name in PLAN_DRIVEN:
-        assert all(s.slug.startswith("plan-") for s in deployed[name].schedules), name
+        assert all(schedule_key(s.slug) for s in deployed[name].schedules), name
     for name in set(STATIC_SCHEDULES) | PLAN_DRIVEN:
         assert deployed[name].global_concurrency_limit.limit == 1, name
         assert (
@@ -186,8 +198,16 @@ def test_a_run_started_from_the_api_completes_on_a_worker(after_downtime, deploy
     with Session(after_downtime.db.engine) as session:  # the default path is relative: the
         assert session.exec(select(YearPlan)).one().year == 2020  # run found plans/ there
     with get_client(sync_client=True) as client:  # and loading the plan set its schedules
-        (schedule,) = client.read_deployment_schedules(deployed["open-round"].id)
-    assert schedule.slug == "plan-bg-vhxh-2020"
+        schedules = client.read_deployment_schedules(deployed["open-round"].id)
+    assert sorted(s.slug for s in schedules) == OPENINGS
+
+
+def test_a_time_typed_without_an_offset_in_the_run_form_is_vietnam_time(after_downtime):
+    """The UI sends `as_of` as typed ("2020-03-04T09:00:00"): the run acts at 09:00 +07."""
+    (artifact,) = after_downtime.typed
+    assert (
+        artifact.description == "Phát động đợt thi đua lúc 09:00 04/03/2020 (chạy thử, không gửi)"
+    )
 
 
 def test_runs_missed_during_downtime_catch_up_once(after_downtime, settings_for):
@@ -239,49 +259,55 @@ def test_plan_schedules_follow_the_plan_and_only_change_with_it(
         report = sync_plan_schedules(db.engine, settings, as_of=as_of)
         with get_client(sync_client=True) as client:
             schedules = {
-                name: {s.slug: s for s in client.read_deployment_schedules(deployed[name].id)}
+                name: {
+                    schedule_key(s.slug): s
+                    for s in client.read_deployment_schedules(deployed[name].id)
+                }
                 for name in PLAN_DRIVEN
             }
         return {"report": report, **schedules}
 
-    slug = "plan-bg-vhxh-2020"
     after_year = _local(2021, 1, 5, 9, 0)
     first = sync(after_year)
-    opening = first["open-round"][slug]
-    assert (
-        opening.schedule.rrule == "DTSTART:20200102T074500\nRDATE:20200102T074500,20200701T074500"
-    )
+    assert sorted(s.slug for s in first["open-round"].values()) == OPENINGS
+    opening = first["open-round"]["bg-vhxh-2020-dot-2"]  # one schedule per round
+    assert opening.schedule.rrule == "DTSTART:20200701T074500\nRDATE:20200701T074500"
     assert opening.schedule.timezone == "Asia/Ho_Chi_Minh"
-    scores = first["compute-scores"][slug]  # the morning the self-score deadline falls due
-    assert (scores.schedule.rrule, scores.parameters) == (
+    scores = first["compute-scores"]["bg-vhxh-2020-tong-ket"]  # the morning the self-score
+    assert (scores.slug, scores.schedule.rrule, scores.parameters) == (  # deadline falls due
+        "Tính điểm và xếp hạng năm 2020 — 10/12/2020 [bg-vhxh-2020-tong-ket]",
         "DTSTART:20201210T074500\nRDATE:20201210T074500",
         {"year": 2020},
     )
-    closing = first["close-year"][slug]  # then every morning but Sunday, until it is closed
-    assert (closing.schedule.rrule, closing.parameters) == (
+    closing = first["close-year"]["bg-vhxh-2020"]  # then every morning but Sunday, until closed
+    assert (closing.slug, closing.schedule.rrule, closing.parameters) == (
+        "Kết thúc năm thi đua 2020 — từ 10/12/2020 [bg-vhxh-2020]",
         "DTSTART:20201210T083000\nRRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR,SA",
         {"year": 2020},
     )
 
     again = sync(after_year)  # same plan: nothing written
     assert {row["Thay đổi"] for row in again["report"]} == {"giữ nguyên"}
-    assert again["open-round"][slug].updated == opening.updated
+    assert again["open-round"]["bg-vhxh-2020-dot-2"].updated == opening.updated
 
     edited = plan_text.replace("start: 2020-07-01", "start: 2020-07-06")
-    assert edited != plan_text
+    edited = edited.replace("name: Đợt thi đua thứ hai", "name: Đợt thi đua cuối năm")
+    assert edited.count("2020-07-06") == 1 and "cuối năm" in edited
     with session_scope(db.engine) as session:
         load_plan(session, read_plan(write_plan(edited)), actor="test")
-    moved = sync(after_year)["open-round"][slug]
+    moved = sync(after_year)["open-round"]["bg-vhxh-2020-dot-2"]  # the same schedule, renamed
     assert moved.id == opening.id
-    assert moved.schedule.rrule.endswith("RDATE:20200102T074500,20200706T074500")
+    assert moved.slug == "Phát động Đợt thi đua cuối năm — 06/07/2020 [bg-vhxh-2020-dot-2]"
+    assert moved.schedule.rrule.endswith("RDATE:20200706T074500")
 
     # activated mid-round, round 1 not announced yet: also the next office morning
-    late = sync(_local(2020, 2, 24, 10, 0))["open-round"][slug]
-    assert late.schedule.rrule.endswith(",20200225T074500,20200706T074500")
+    late = sync(_local(2020, 2, 24, 10, 0))["open-round"]["bg-vhxh-2020-dot-1"]
+    assert late.schedule.rrule.endswith("RDATE:20200102T074500,20200225T074500")
+    assert late.slug == OPENINGS[1]  # named by the round's opening, not the catch-up
     settings_for(db, THIDUA_PUBLIC_URL="https://thidua.example.gov.vn")
     open_round(as_of=_local(2020, 2, 25, 7, 45))  # the announcement goes out (as .eml files)
-    announced = sync(_local(2020, 2, 25, 9, 0))["open-round"][slug]
-    assert announced.schedule.rrule.endswith("RDATE:20200102T074500,20200706T074500")
+    announced = sync(_local(2020, 2, 25, 9, 0))["open-round"]["bg-vhxh-2020-dot-1"]
+    assert announced.schedule.rrule.endswith("RDATE:20200102T074500")
 
     with session_scope(db.engine) as session:
         session.exec(select(YearPlan)).one().state = "closed"
@@ -296,11 +322,15 @@ def test_plan_changes_from_the_cli_reach_the_prefect_schedules_at_once(
         load_plan(session, read_plan(write_plan(plan_text)), actor="test")
     db.env["PREFECT_API_URL"] = PREFECT_API_URL.value()
     activated = db.cli("plan", "activate", "--past", check=True)
-    assert "Lịch chạy trên Prefect theo kế hoạch: 3 thay đổi." in activated.stdout
+    assert "Lịch chạy trên Prefect theo kế hoạch: 4 thay đổi." in activated.stdout
     with get_client(sync_client=True) as client:
-        for name in PLAN_DRIVEN:
-            (schedule,) = client.read_deployment_schedules(deployed[name].id)
-            assert schedule.slug == "plan-bg-vhxh-2020", name
+        slugs = {
+            name: sorted(s.slug for s in client.read_deployment_schedules(deployed[name].id))
+            for name in PLAN_DRIVEN
+        }
+    assert slugs["open-round"] == OPENINGS
+    assert [schedule_key(s) for s in slugs["compute-scores"]] == ["bg-vhxh-2020-tong-ket"]
+    assert [schedule_key(s) for s in slugs["close-year"]] == ["bg-vhxh-2020"]
 
     # The Prefect server unreachable: the plan is still saved, and the user is told when the
     # schedules will follow.
@@ -315,3 +345,64 @@ def test_plan_changes_from_the_cli_reach_the_prefect_schedules_at_once(
         session.exec(select(YearPlan)).one().state = "closed"
     settings_for(db)
     sync_plan_schedules(db.engine, get_settings(), as_of=datetime.now(UTC))
+
+
+QUARTER_REPORT = """  - code: bao-cao-quy
+    kind: report
+    round: dot-1
+    title: Báo cáo quý I năm 2020
+    wording: trước ngày 10/4/2020
+    date: 2020-04-10
+    documents:
+      - Báo cáo quý I của đơn vị
+"""
+
+
+def test_the_run_form_offers_the_plans_codes_and_follows_plan_edits(
+    deployed, db, settings_for, plan_text, write_plan
+):
+    settings_for(db)
+    _activate(db)
+
+    def fields(name: str) -> tuple[dict, dict, datetime]:
+        sync_plan_schedules(db.engine, get_settings(), as_of=_local(2020, 2, 24, 9, 0))
+        with get_client(sync_client=True) as client:
+            deployment = client.read_deployment(deployed[name].id)
+        properties = deployment.parameter_openapi_schema["properties"]
+        return properties["deadline"], properties["unit"], deployment.updated
+
+    for name in ("chase-submissions", "open-round"):
+        deadline, unit, updated = fields(name)
+        assert deadline["anyOf"] == [
+            {"type": "string", "enum": ["dang-ky", "so-ket", "tong-ket"]},
+            {"type": "null"},
+        ], name
+        assert (
+            "so-ket — Báo cáo sơ kết phong trào thi đua đợt thứ nhất năm 2020"
+            in (deadline["description"])
+        )
+        assert deadline["description"].startswith("Chỉ xét một hạn nộp")
+        assert len(unit["anyOf"][0]["enum"]) == 9 and "syt — Sở Y tế" in unit["description"]
+        assert fields(name)[2] == updated, f"{name}: the same plan writes nothing"
+    with (  # the server refuses a code not in the plan
+        get_client(sync_client=True) as client,
+        pytest.raises(PrefectHTTPStatusError, match="409"),
+    ):
+        client.create_flow_run_from_deployment(
+            deployed["chase-submissions"].id, parameters={"deadline": "khong-co"}
+        )
+
+    edited = plan_text.replace("  - code: tong-ket\n", QUARTER_REPORT + "  - code: tong-ket\n")
+    edited = edited.replace("sơ kết phong trào thi đua đợt thứ nhất", "sơ kết đợt thứ nhất")
+    with session_scope(db.engine) as session:
+        load_plan(session, read_plan(write_plan(edited)), actor="test")
+    deadline, _, _ = fields("chase-submissions")
+    assert deadline["anyOf"][0]["enum"] == ["dang-ky", "bao-cao-quy", "so-ket", "tong-ket"]
+    assert "bao-cao-quy — Báo cáo quý I năm 2020" in deadline["description"]
+    assert "so-ket — Báo cáo sơ kết đợt thứ nhất năm 2020" in deadline["description"]
+
+    with session_scope(db.engine) as session:  # no active plan: free text again
+        session.exec(select(YearPlan)).one().state = "closed"
+    deadline, unit, _ = fields("open-round")
+    assert deadline["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert "—" not in unit["description"]
