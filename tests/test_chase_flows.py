@@ -201,7 +201,10 @@ def test_a_paper_submission_recorded_by_the_secretariat_stops_reminders(mail, ac
         "Công văn số 12/SYT",
         check=True,
     )
-    assert "Đã ghi nhận syt / dang-ky: lần 1, lúc 09:00 21/02/2020." in recorded.stdout
+    assert (
+        "Đã ghi nhận Sở Y tế – Gửi đăng ký danh hiệu thi đua năm 2020, lần 1, lúc 09:00 21/02/2020."
+        in recorded.stdout
+    )
     chase_submissions(as_of=MONDAY)
     recipients = {m["To"] for m in _received(mail) if "Nhắc hạn" in m["Subject"]}
     assert (

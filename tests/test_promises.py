@@ -414,7 +414,8 @@ def test_a_recorded_submission_keeps_its_files_and_its_receipt_leaves_with_the_n
         check=True,
     )
     assert recorded.stdout.strip() == (
-        "Đã ghi nhận syt / dang-ky: lần 1, lúc 09:30 05/03/2020 (nộp muộn)."
+        "Đã ghi nhận Sở Y tế – Gửi đăng ký danh hiệu thi đua năm 2020, lần 1, lúc 09:30 05/03/2020 "
+        "(nộp muộn)."
     )
     with Session(db.engine) as session:
         (submission,) = session.exec(select(Submission)).all()

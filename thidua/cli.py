@@ -598,13 +598,12 @@ def submission_record(
             recorded_by=getpass.getuser(),
         )
         late = " (nộp muộn)" if submission.received_at >= found.due_at else ""
+        what = f"{found_unit.name} – {found.title}"
     if submission.status == "rejected":
         for error in submission.errors:
             typer.echo(error, err=True)
         raise fail(f"hồ sơ lần {submission.version} được lưu là không hợp lệ")
-    typer.echo(
-        f"Đã ghi nhận {found_unit.code} / {deadline}: lần {submission.version}, lúc {fmt_instant(received)}{late}."
-    )
+    typer.echo(f"Đã ghi nhận {what}, lần {submission.version}, lúc {fmt_instant(received)}{late}.")
 
 
 @app.command("up")
