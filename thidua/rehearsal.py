@@ -7,12 +7,13 @@ a secretariat, before it activates a plan, every email and state change the year
 import asyncio
 import logging
 import socket
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -44,6 +45,7 @@ from notifications.drafts import round_drafts
 from notifications.kinds import kind_name
 from notifications.mailer import send_outbox
 from notifications.state import plan_calendar
+from operations.closing import STEP_NAMES
 from operations.intake import Upload, take_submission
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -95,28 +97,23 @@ def behaviours_for(units: list[str]) -> dict[str, str]:
     return dict(zip(units, roles, strict=True))
 
 
-class _Sink:
-    """The local SMTP server the rehearsal sends to: it keeps a count, not the messages."""
-
-    def __init__(self):
-        self.received = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received += 1
-        return "250 OK"
-
-
 def rehearse(
     plan_path: Path, *, work_dir: Path, start: date | None = None, end: date | None = None
 ) -> Rehearsal:
-    """Run the plan's year (or `start`..`end`) in `work_dir`; stops when the year is closed."""
-    sink = _Sink()
+    """Run the plan's year (or `start`..`end`) in `work_dir`; stops when the year is closed.
+    Every email goes to a local SMTP server (`thidua.smtp_sink`) that counts them."""
     with socket.socket() as probe:  # a free port: aiosmtpd checks it can connect to it
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "thidua.smtp_sink", str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        if sink.stdout.readline().strip() != "ready":
+            raise RuntimeError("the rehearsal's SMTP server did not start")
         settings = Settings(
             data_dir=work_dir,
             database_url=f"sqlite:///{work_dir / 'rehearsal.db'}",
@@ -126,8 +123,8 @@ def rehearse(
         )
         result = _run(plan_path, settings, start, end)
     finally:
-        controller.stop()
-    result.received = sink.received
+        received, _ = sink.communicate(timeout=60)  # closes its input: it stops and counts
+    result.received = int(received.strip() or 0)
     return result
 
 
@@ -221,7 +218,7 @@ def _close_year(year: _Year, at, result):
         said = [e.text for e in result.events if e.kind == "kết thúc năm"]
         if not said or said[-1] != row["Chi tiết"]:
             result.events.append(Event(at, "kết thúc năm", None, row["Chi tiết"]))
-        if row["Bước"] == "opened":
+        if row["Bước"] == STEP_NAMES["opened"]:  # the secretariat runs the scores then
             scores_run(engine=year.engine, settings=year.settings, instant=at, log=QUIET)
 
 
