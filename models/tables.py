@@ -183,6 +183,19 @@ class Meeting(SQLModel, table=True):
     cancelled: bool = False
 
 
+class Extension(SQLModel, table=True):
+    """Gia hạn: one unit given until the end of `until` (its new last day) on one deadline."""
+
+    __table_args__ = (UniqueConstraint("deadline_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    until: date
+    reason: str
+    granted_by: str
+    granted_at: datetime = _instant()
+
+
 # --- Submissions --------------------------------------------------------------------------
 
 

@@ -55,6 +55,7 @@ def plan_state(
         anniversaries=[a for a in anniversaries if not a.cancelled],
         owed=queries.obligations(session=session, plan=plan, only=only_units),
         receipts=queries.accepted_receipts(session=session, plan=plan, only=only_units),
+        extensions=queries.extensions(session=session, plan=plan, only=only_units),
         admin_url=f"{links.base_url}/quan-tri",
         load_links=lambda: {
             unit_id: UnitLinks(*urls)
