@@ -196,6 +196,20 @@ class Extension(SQLModel, table=True):
     granted_at: datetime = _instant()
 
 
+class ReminderPause(SQLModel, table=True):
+    """Tạm dừng nhắc: no reminder from `starts_on` to `ends_on` (both included), to one unit or
+    (`unit_id` None) to every unit of the plan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="yearplan.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    starts_on: date
+    ends_on: date
+    reason: str
+    created_by: str
+    created_at: datetime = _instant()
+
+
 # --- Submissions --------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from functools import cached_property
 
 from domain.dates import fmt_instant, last_day, local_day
 from domain.extensions import unit_due_at
+from domain.pauses import Pause, paused
 from domain.reminders import Policy, Stage, latest_open, schedule
 from domain.status import SubmissionState, submission_state
 from domain.workdays import WorkCalendar
@@ -55,6 +56,7 @@ class PlanState:
     last_digest: tuple[date, str] | None = None  # the day and content hash of the last digest
     admin_url: str = ""  # the secretariat's workspace, linked from the digest
     extensions: dict[tuple[int, int], date] = field(default_factory=dict)  # new last days
+    pauses: list[Pause] = field(default_factory=list)  # days without reminders (tạm dừng nhắc)
 
     @cached_property
     def links(self) -> dict[int, UnitLinks]:
@@ -98,13 +100,15 @@ def reminder_key(deadline: Deadline, unit: Unit, stage: str, due_at: datetime | 
 
 def due_reminders(state: PlanState, as_of: datetime) -> list[Decision]:
     """Every reminder due now: the latest open stage per unit and deadline, if not yet sent;
-    counted from the unit's own last day when it was given an extension."""
+    counted from the unit's own last day when it was given an extension. Nothing to a unit
+    whose reminders are paused today; after the pause, only the stage then current."""
+    today = local_day(as_of)
     decisions = []
     for deadline in state.deadlines:
         policy = Policy.from_rules(deadline.reminder_policy)
         open_at: dict[datetime, Stage | None] = {}  # one schedule per distinct due instant
         for unit in state.units:
-            if (deadline.id, unit.id) not in state.owed:
+            if (deadline.id, unit.id) not in state.owed or paused(state.pauses, unit.id, today):
                 continue
             due_at = state.due_at(deadline, unit)
             if due_at not in open_at:

@@ -7,6 +7,7 @@ from sqlmodel import Session, func, select
 from domain.workdays import WorkCalendar, vietnam_calendar
 from models import queries
 from models.links import Links
+from models.pauses import plan_pauses
 from models.tables import Bloc, Contact, OutboxMessage, YearPlan
 from notifications import outbox
 from notifications.drafts import PlanState, UnitLinks
@@ -63,6 +64,7 @@ def plan_state(
         },
     )
     if only_units is None:
+        state.pauses = plan_pauses(session, plan=plan)
         _add_mail_history(session, plan, state)
     return state
 

@@ -1,4 +1,6 @@
-"""`thidua deadline extend`: give one unit more time on one deadline (gia hạn), audited."""
+"""`thidua deadline extend` gives one unit more time on one deadline (gia hạn);
+`thidua deadline pause` stops the reminders of the plan or of one unit for some days (tạm dừng
+nhắc). Both audited under the OS user."""
 
 import getpass
 from datetime import UTC, datetime
@@ -8,7 +10,9 @@ import typer
 
 from thidua.cli_support import BlocCode, Year, fail, open_engine, user_errors
 
-deadline_app = typer.Typer(help="Hạn nộp: gia hạn cho một đơn vị.", no_args_is_help=True)
+deadline_app = typer.Typer(
+    help="Hạn nộp: gia hạn cho một đơn vị, tạm dừng nhắc hạn.", no_args_is_help=True
+)
 
 
 @deadline_app.command("extend")
@@ -46,5 +50,44 @@ def deadline_extend(
                 at=datetime.now(UTC),
             )
         except ExtensionRefused as refused:
+            raise fail(" ".join(refused.errors) + " Chưa ghi gì.") from None
+    typer.echo(message)
+
+
+@deadline_app.command("pause")
+@user_errors
+def deadline_pause(
+    start: Annotated[str, typer.Option("--from", help="Ngày bắt đầu, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Ngày kết thúc (tính cả ngày này), YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option("--reason", help="Lý do tạm dừng.")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Chỉ một đơn vị (mã); để trống là cả khối.")
+    ] = None,
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Tạm dừng nhắc hạn cho cả khối hoặc một đơn vị trong các ngày đã cho; sau đó chỉ gửi lời
+    nhắc của giai đoạn hiện tại, không gửi bù."""
+    from domain.extensions import read_day
+    from models import queries
+    from models.db import session_scope
+    from models.pauses import PauseRefused, add_pause
+
+    with session_scope(open_engine()) as session:
+        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
+        if plan.state != "active":
+            raise fail(f"kế hoạch năm {plan.year} không đang thực hiện; chưa ghi gì")
+        try:
+            message = add_pause(
+                session,
+                plan=plan,
+                unit_code=unit,
+                starts_on=read_day(start),
+                ends_on=read_day(end),
+                reason=reason,
+                actor=getpass.getuser(),
+                at=datetime.now(UTC),
+            )
+        except PauseRefused as refused:
             raise fail(" ".join(refused.errors) + " Chưa ghi gì.") from None
     typer.echo(message)
