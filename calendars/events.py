@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from domain.dates import TZ, fmt_date, last_day
+from domain.extensions import unit_due_at
 from domain.status import SubmissionState
 from models.tables import Anniversary, Deadline, Meeting, Round, Unit
 
@@ -112,8 +113,14 @@ def bloc_events(rows: PlanRows) -> list[EventSpec]:
     return events
 
 
-def unit_events(rows: PlanRows, unit: Unit, states: dict[int, SubmissionState]) -> list[EventSpec]:
-    """A unit's private feed: the deadlines it owes (`states` by deadline id) and the meetings.
+def unit_events(
+    rows: PlanRows,
+    unit: Unit,
+    states: dict[int, SubmissionState],
+    extended: dict[int, date] | None = None,
+) -> list[EventSpec]:
+    """A unit's private feed: the deadlines it owes (`states` by deadline id), each on the
+    unit's own last day (`extended`: its new last day by deadline id), and the meetings.
 
     It carries no link that acts for the unit: a feed is read by whoever the calendar is shared
     with, so it only says where the unit submits."""
@@ -122,7 +129,7 @@ def unit_events(rows: PlanRows, unit: Unit, states: dict[int, SubmissionState]) 
         state = states.get(d.id)
         if state is None:  # not owed by this unit
             continue
-        base = _deadline_event(rows, d, unit)
+        base = _deadline_event(rows, d, unit, (extended or {}).get(d.id))
         events.append(
             EventSpec(
                 uid=base.uid,
@@ -138,11 +145,15 @@ def unit_events(rows: PlanRows, unit: Unit, states: dict[int, SubmissionState]) 
     return events
 
 
-def _deadline_event(rows: PlanRows, d: Deadline, unit: Unit | None = None) -> EventSpec:
-    day = last_day(d.due_at)
+def _deadline_event(
+    rows: PlanRows, d: Deadline, unit: Unit | None = None, until: date | None = None
+) -> EventSpec:
+    """The deadline on its last day: the plan's, or the unit's new one (`until`, gia hạn)."""
+    day = last_day(unit_due_at(d.due_at, until))
+    extended = "được gia hạn, " if day != last_day(d.due_at) else ""
     documents = "\n".join(f"- {doc}" for doc in d.documents)
     description = (
-        f"Hạn nộp {d.wording} (hạn cuối: hết ngày {fmt_date(day)}).\n"
+        f"Hạn nộp {d.wording} ({extended}hạn cuối: hết ngày {fmt_date(day)}).\n"
         f"Gửi: {rows.unit_names[d.recipient_unit_id]}.\n"
         f"Hồ sơ gồm:\n{documents}"
     )

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from calendars.events import EventSpec, PlanRows, bloc_events, unit_events
 from calendars.render import FeedMeta, PublishedEvent, render_feed
 from config.settings import Settings
+from domain.extensions import unit_due_at
 from domain.status import submission_state
 from models import queries
 from models.links import Links
@@ -63,14 +64,20 @@ def publish_bloc(
             changed.append(key)
         owed = queries.obligations(session=session, plan=plan, only=only_units)
         receipts = queries.accepted_receipts(session=session, plan=plan, only=only_units)
+        extensions = queries.extensions(session=session, plan=plan, only=only_units)
         for unit in members:
             units[unit.id] = unit
+            extended = {d: until for (d, u), until in extensions.items() if u == unit.id}
             states = {
-                d.id: submission_state(d.due_at, receipts.get((d.id, unit.id), []), as_of)
+                d.id: submission_state(
+                    unit_due_at(d.due_at, extended.get(d.id)),
+                    receipts.get((d.id, unit.id), []),
+                    as_of,
+                )
                 for d in rows.deadlines
                 if (d.id, unit.id) in owed
             }
-            unit_specs[unit.id] += unit_events(rows, unit, states)
+            unit_specs[unit.id] += unit_events(rows, unit, states, extended)
     for unit_id, specs in unit_specs.items():
         unit = units[unit_id]
         meta = FeedMeta(

@@ -1,14 +1,16 @@
 """Reads shared by the CLI, the flows and the feeds: keyword-only, one session passed in."""
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from domain.extensions import unit_due_at
 from models.tables import (
     Anniversary,
     Bloc,
     Deadline,
+    Extension,
     Meeting,
     Membership,
     Obligation,
@@ -104,6 +106,31 @@ def accepted_receipts(
     for deadline_id, unit_id, received_at in session.exec(query).all():
         receipts[deadline_id, unit_id].append(received_at)
     return receipts
+
+
+def extensions(
+    *, session: Session, plan: YearPlan, only: set[int] | None = None
+) -> dict[tuple[int, int], date]:
+    """The new last day of each extension, per (deadline id, unit id) (with `only`, of those
+    units)."""
+    query = (
+        select(Extension.deadline_id, Extension.unit_id, Extension.until)
+        .join(Deadline)
+        .where(Deadline.plan_id == plan.id)
+    )
+    if only is not None:
+        query = query.where(Extension.unit_id.in_(only))
+    return {(d, u): until for d, u, until in session.exec(query).all()}
+
+
+def due_at_for(*, session: Session, deadline: Deadline, unit: Unit) -> datetime:
+    """When the unit's time on the deadline runs out, its extension (gia hạn) included."""
+    until = session.exec(
+        select(Extension.until).where(
+            Extension.deadline_id == deadline.id, Extension.unit_id == unit.id
+        )
+    ).one_or_none()
+    return unit_due_at(deadline.due_at, until)
 
 
 def latest_versions(

@@ -183,6 +183,33 @@ class Meeting(SQLModel, table=True):
     cancelled: bool = False
 
 
+class Extension(SQLModel, table=True):
+    """Gia hạn: one unit given until the end of `until` (its new last day) on one deadline."""
+
+    __table_args__ = (UniqueConstraint("deadline_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    until: date
+    reason: str
+    granted_by: str
+    granted_at: datetime = _instant()
+
+
+class ReminderPause(SQLModel, table=True):
+    """Tạm dừng nhắc: no reminder from `starts_on` to `ends_on` (both included), to one unit or
+    (`unit_id` None) to every unit of the plan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="yearplan.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    starts_on: date
+    ends_on: date
+    reason: str
+    created_by: str
+    created_at: datetime = _instant()
+
+
 # --- Submissions --------------------------------------------------------------------------
 
 

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from domain.dates import fmt_instant, last_day, local_day
+from domain.extensions import unit_due_at
+from domain.pauses import Pause, paused
 from domain.reminders import Policy, Stage, latest_open, schedule
 from domain.status import SubmissionState, submission_state
 from domain.workdays import WorkCalendar
@@ -53,17 +55,27 @@ class PlanState:
     waiting: list[dict] = field(default_factory=list)  # emails to retry: count per last error
     last_digest: tuple[date, str] | None = None  # the day and content hash of the last digest
     admin_url: str = ""  # the secretariat's workspace, linked from the digest
+    extensions: dict[tuple[int, int], date] = field(default_factory=dict)  # new last days
+    pauses: list[Pause] = field(default_factory=list)  # days without reminders (tạm dừng nhắc)
 
     @cached_property
     def links(self) -> dict[int, UnitLinks]:
         """Each unit's private links (a quiet day's decisions never look them up)."""
         return self.load_links()
 
+    def due_at(self, deadline: Deadline, unit: Unit) -> datetime:
+        """When the unit's time on the deadline runs out, its extension included."""
+        return unit_due_at(deadline.due_at, self.extensions.get((deadline.id, unit.id)))
+
+    def state(self, deadline: Deadline, unit: Unit, as_of: datetime) -> SubmissionState:
+        received = self.receipts.get((deadline.id, unit.id), [])
+        return submission_state(self.due_at(deadline, unit), received, as_of)
+
     def submitted(self, deadline: Deadline, unit: Unit, as_of: datetime) -> bool:
-        state = submission_state(
-            deadline.due_at, self.receipts.get((deadline.id, unit.id), []), as_of
+        return self.state(deadline, unit, as_of) in (
+            SubmissionState.SUBMITTED,
+            SubmissionState.LATE,
         )
-        return state in (SubmissionState.SUBMITTED, SubmissionState.LATE)
 
 
 @dataclass(frozen=True)
@@ -75,24 +87,37 @@ class Decision:
     stage: Stage
 
 
-def reminder_key(deadline: Deadline, unit: Unit, stage: str) -> str:
-    # The due date is part of the key: a moved deadline gets a fresh schedule.
-    return f"reminder:{deadline.id}:{deadline.due_on.isoformat()}:{unit.id}:{stage}"
+def reminder_key(deadline: Deadline, unit: Unit, stage: str, due_at: datetime | None = None) -> str:
+    """The outbox key of a reminder, without the recipient; `due_at`: the unit's own due
+    instant when it was given an extension."""
+    # The due date is part of the key: a moved deadline, or a unit's extension (its new last
+    # day is added), gets a fresh schedule.
+    due = deadline.due_on.isoformat()
+    if due_at is not None and due_at != deadline.due_at:
+        due += f"~{last_day(due_at).isoformat()}"
+    return f"reminder:{deadline.id}:{due}:{unit.id}:{stage}"
 
 
 def due_reminders(state: PlanState, as_of: datetime) -> list[Decision]:
-    """Every reminder due now: the latest open stage per unit and deadline, if not yet sent."""
+    """Every reminder due now: the latest open stage per unit and deadline, if not yet sent;
+    counted from the unit's own last day when it was given an extension. Nothing to a unit
+    whose reminders are paused today; after the pause, only the stage then current."""
+    today = local_day(as_of)
     decisions = []
     for deadline in state.deadlines:
         policy = Policy.from_rules(deadline.reminder_policy)
-        stages = schedule(deadline.due_at, policy, state.calendar)
-        stage = latest_open(stages, state.calendar, as_of, policy)
-        if stage is None:
-            continue
+        open_at: dict[datetime, Stage | None] = {}  # one schedule per distinct due instant
         for unit in state.units:
+            if (deadline.id, unit.id) not in state.owed or paused(state.pauses, unit.id, today):
+                continue
+            due_at = state.due_at(deadline, unit)
+            if due_at not in open_at:
+                stages = schedule(due_at, policy, state.calendar)
+                open_at[due_at] = latest_open(stages, state.calendar, as_of, policy)
+            stage = open_at[due_at]
             if (
-                (deadline.id, unit.id) in state.owed
-                and reminder_key(deadline, unit, stage.name) not in state.sent_reminders
+                stage is not None
+                and reminder_key(deadline, unit, stage.name, due_at) not in state.sent_reminders
                 and not state.submitted(deadline, unit, as_of)
             ):
                 decisions.append(Decision(unit, deadline, stage))
@@ -115,11 +140,14 @@ def common_context(state: PlanState, addressee: str, unit: Unit | None) -> dict:
     }
 
 
-def _deadline_context(state: PlanState, deadline: Deadline) -> dict:
+def _deadline_context(state: PlanState, deadline: Deadline, unit: Unit) -> dict:
+    """The deadline as the unit's emails show it: with the unit's own last day."""
+    due_at = state.due_at(deadline, unit)
     return {
         "title": deadline.title,
         "wording": deadline.wording,
-        "last_day": last_day(deadline.due_at),
+        "last_day": last_day(due_at),
+        "extended": due_at != deadline.due_at,
         "recipient": state.unit_names[deadline.recipient_unit_id],
         "documents": deadline.documents,
     }
@@ -130,13 +158,14 @@ def reminder_drafts(state: PlanState, decision: Decision, as_of: datetime) -> li
     secretariat as well."""
     unit, deadline, stage = decision.unit, decision.deadline, decision.stage
     today = local_day(as_of)
-    last = last_day(deadline.due_at)
+    due_at = state.due_at(deadline, unit)
+    last = last_day(due_at)
     template = {"before": "reminder_before", "due": "due_today", "overdue": "overdue"}[
         stage.name.split("-")[0]
     ]
     context = {
         "unit": unit.name,
-        "deadline": _deadline_context(state, deadline),
+        "deadline": _deadline_context(state, deadline, unit),
         "today": today,
         "working_days_left": state.calendar.count_between(today, last),
         "working_days_late": state.calendar.count_between(last, today),
@@ -162,7 +191,7 @@ def reminder_drafts(state: PlanState, decision: Decision, as_of: datetime) -> li
                 continue  # one address, one email (the head's secretariat is its focal point)
             drafts.append(
                 Draft(
-                    key=f"{reminder_key(deadline, unit, stage.name)}:{email}",
+                    key=f"{reminder_key(deadline, unit, stage.name, due_at)}:{email}",
                     recipient=email,
                     stage=stage.name,
                     message=message,
@@ -196,7 +225,7 @@ def round_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
                     "ends_on": rnd.ends_on,
                     "theme": rnd.theme,
                     "anniversaries": [a for a in state.anniversaries if a.round_id == rnd.id],
-                    "deadlines": [_deadline_context(state, d) for d in owed],
+                    "deadlines": [_deadline_context(state, d, unit) for d in owed],
                 },
             }
             messages = [
@@ -205,12 +234,12 @@ def round_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
             for deadline in owed:
                 if (
                     deadline.kind == "registration"
-                    and as_of < deadline.due_at
+                    and as_of < state.due_at(deadline, unit)
                     and not state.submitted(deadline, unit, as_of)
                 ):
                     request = render(
                         "registration_request",
-                        {**context, "deadline": _deadline_context(state, deadline)},
+                        {**context, "deadline": _deadline_context(state, deadline, unit)},
                     )
                     messages.append(
                         (
@@ -251,9 +280,7 @@ def digest_drafts(state: PlanState, as_of: datetime) -> list[Draft]:
         {
             "unit": unit.name,
             "cells": [
-                submission_state(d.due_at, state.receipts.get((d.id, unit.id), []), as_of).value
-                if (d.id, unit.id) in state.owed
-                else "—"
+                state.state(d, unit, as_of).value if (d.id, unit.id) in state.owed else "—"
                 for d in columns
             ],
         }
@@ -317,10 +344,10 @@ def receipt_drafts(
     context = {
         **common_context(state, unit.name, unit),
         "unit": unit.name,
-        "deadline": _deadline_context(state, deadline),
+        "deadline": _deadline_context(state, deadline, unit),
         "version": submission.version,
         "received_at": fmt_instant(submission.received_at),
-        "late": submission.received_at >= deadline.due_at,
+        "late": submission.received_at >= state.due_at(deadline, unit),
         "files": files,
         "details": list(details),
         "note": submission.note,

@@ -7,6 +7,7 @@ from sqlmodel import Session, func, select
 from domain.workdays import WorkCalendar, vietnam_calendar
 from models import queries
 from models.links import Links
+from models.pauses import plan_pauses
 from models.tables import Bloc, Contact, OutboxMessage, YearPlan
 from notifications import outbox
 from notifications.drafts import PlanState, UnitLinks
@@ -55,6 +56,7 @@ def plan_state(
         anniversaries=[a for a in anniversaries if not a.cancelled],
         owed=queries.obligations(session=session, plan=plan, only=only_units),
         receipts=queries.accepted_receipts(session=session, plan=plan, only=only_units),
+        extensions=queries.extensions(session=session, plan=plan, only=only_units),
         admin_url=f"{links.base_url}/quan-tri",
         load_links=lambda: {
             unit_id: UnitLinks(*urls)
@@ -62,6 +64,7 @@ def plan_state(
         },
     )
     if only_units is None:
+        state.pauses = plan_pauses(session, plan=plan)
         _add_mail_history(session, plan, state)
     return state
 

@@ -17,13 +17,17 @@ from sqlmodel import Session, select
 from documents.text import points
 from documents.verification_sheet import UnreadableSheet, read_verification_sheet
 from domain.dates import local_instant
+from domain.extensions import read_day
 from domain.scoring import rank
 from domain.uploads import KINDS
 from models import queries
 from models.db import session_scope
+from models.extensions import ExtensionRefused
+from models.pauses import PauseRefused, add_pause
 from models.scores import sheet_view
 from models.tables import Bloc, Deadline, Unit, YearPlan
 from models.year_end import YearEndError, import_verification, unit_scores, verify_score
+from operations.extensions import extend_deadline
 from operations.intake import take_submission
 from operations.year_end_documents import verification_sheet
 from portal.limits import read_form
@@ -194,6 +198,66 @@ async def verify(year: PlanYear, request: Request, user: SignedIn):
             except YearEndError as error:
                 return _render(session, request, user, 422, errors=[str(error)])
             message = f"Đã ghi điểm thẩm định: {unit.name}, {fields['item']} = {points(row.verified_points)}."
+            return _render(session, request, user, message=message)
+
+    return await to_thread.run_sync(save)
+
+
+@router.post("/quan-tri/gia-han/{year}", response_class=HTMLResponse)
+async def extend(year: PlanYear, request: Request, user: SignedIn):
+    """Give one unit more time on one deadline (a new last day and a reason), audited."""
+    fields, _ = await read_form(request, 0)
+    user.check_form(fields)
+
+    def save() -> HTMLResponse:
+        with session_scope(request.app.state.engine) as session:
+            plan, _ = _active_plan(session, year)
+            if plan is None:
+                raise HTTPException(404)
+            try:
+                with session.begin_nested():
+                    message = extend_deadline(
+                        session,
+                        plan=plan,
+                        unit_code=fields.get("unit", ""),
+                        deadline_code=fields.get("deadline", ""),
+                        until=read_day(fields.get("until", "")),
+                        reason=fields.get("reason", ""),
+                        actor=user.name,
+                        at=now(request),
+                    )
+            except ExtensionRefused as refused:
+                return _render(session, request, user, 422, errors=refused.errors)
+            return _render(session, request, user, message=message)
+
+    return await to_thread.run_sync(save)
+
+
+@router.post("/quan-tri/tam-dung/{year}", response_class=HTMLResponse)
+async def pause(year: PlanYear, request: Request, user: SignedIn):
+    """Pause the reminders of the plan, or of one unit, for a span of days, audited."""
+    fields, _ = await read_form(request, 0)
+    user.check_form(fields)
+
+    def save() -> HTMLResponse:
+        with session_scope(request.app.state.engine) as session:
+            plan, _ = _active_plan(session, year)
+            if plan is None:
+                raise HTTPException(404)
+            try:
+                with session.begin_nested():
+                    message = add_pause(
+                        session,
+                        plan=plan,
+                        unit_code=fields.get("unit") or None,
+                        starts_on=read_day(fields.get("from", "")),
+                        ends_on=read_day(fields.get("to", "")),
+                        reason=fields.get("reason", ""),
+                        actor=user.name,
+                        at=now(request),
+                    )
+            except PauseRefused as refused:
+                return _render(session, request, user, 422, errors=refused.errors)
             return _render(session, request, user, message=message)
 
     return await to_thread.run_sync(save)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from domain.dates import last_day
+from domain.extensions import unit_due_at
 from domain.status import submission_state
 from models import queries
 from models.db import session_scope
@@ -75,16 +76,22 @@ class SubmissionOut(BaseModel):
 
 
 def submission_out(
-    submission: Submission, files: list[SubmissionFile], *, deadline, token: str, view: SheetView
+    submission: Submission,
+    files: list[SubmissionFile],
+    *,
+    due_at: datetime,
+    token: str,
+    view: SheetView,
 ) -> SubmissionOut:
-    """A version as the API gives it: the same data as the unit's page shows."""
+    """A version as the API gives it: the same data as the unit's page shows (`due_at`: when
+    the unit's time ran out, its extension included)."""
     data = submission.data or {}
     return SubmissionOut(
         version=submission.version,
         status=submission.status,
         channel=submission.channel,
         received_at=submission.received_at,
-        late=submission.received_at >= deadline.due_at,
+        late=submission.received_at >= due_at,
         files=[f.filename for f in files],
         errors=submission.errors,
         note=submission.note,
@@ -144,7 +151,9 @@ def unit_status(token: str, request: Request) -> UnitOut:
             ]
             past = history(session, unit_id=unit.id, deadline_ids=[d.id for d in rows])
             view = sheet_view(session, plan=plan)
+            extended = queries.extensions(session=session, plan=plan, only={unit.id})
             for d in rows:
+                due_at = unit_due_at(d.due_at, extended.get((d.id, unit.id)))
                 entries = past.get(d.id, [])
                 received = [s.received_at for s, _ in entries if s.status == "accepted"]
                 deadlines.append(
@@ -154,12 +163,12 @@ def unit_status(token: str, request: Request) -> UnitOut:
                         kind=d.kind,
                         title=d.title,
                         wording=d.wording,
-                        last_day=last_day(d.due_at).isoformat(),
-                        due_at=d.due_at,
-                        state=submission_state(d.due_at, received, now).value,
+                        last_day=last_day(due_at).isoformat(),
+                        due_at=due_at,
+                        state=submission_state(due_at, received, now).value,
                         documents=d.documents,
                         submissions=[
-                            submission_out(s, files, deadline=d, token=token, view=view)
+                            submission_out(s, files, due_at=due_at, token=token, view=view)
                             for s, files in entries
                         ],
                     )
@@ -223,7 +232,11 @@ async def submit(
             accepted = submission.status == "accepted"
             view = sheet_view(session, plan=plan)
             body = submission_out(
-                submission, files if accepted else [], deadline=deadline, token=token, view=view
+                submission,
+                files if accepted else [],
+                due_at=queries.due_at_for(session=session, deadline=deadline, unit=unit),
+                token=token,
+                view=view,
             )
             return (201 if submission.status == "accepted" else 422), body.model_dump(mode="json")
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from domain.dates import fmt_date, fmt_instant, last_day
+from domain.extensions import unit_due_at
 from domain.status import SubmissionState, submission_state
 from models import queries
 from models.tables import YearPlan
@@ -32,6 +33,7 @@ class Cell:
     state: SubmissionState
     version: int | None = None
     received: str | None = None  # "HH:MM dd/mm/yyyy", local time
+    extended_until: str | None = None  # dd/mm/yyyy: the unit's new last day (gia hạn)
 
     @property
     def css(self) -> str:
@@ -40,9 +42,12 @@ class Cell:
     @property
     def text(self) -> str:
         """The cell as one line: "Nộp muộn – lần 2, 10:00 03/03/2020"."""
-        if self.version is None:
-            return self.state.value
-        return f"{self.state.value} – lần {self.version}, {self.received}"
+        text = self.state.value
+        if self.version is not None:
+            text += f" – lần {self.version}, {self.received}"
+        if self.extended_until:
+            text += f" (gia hạn đến {self.extended_until})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -80,16 +85,17 @@ def overview(session: Session, *, plan: YearPlan, as_of: datetime) -> Overview:
     owed = queries.obligations(session=session, plan=plan)
     receipts = queries.accepted_receipts(session=session, plan=plan)
     latest = queries.latest_versions(session=session, plan=plan, as_of=as_of)
+    extensions = queries.extensions(session=session, plan=plan)
 
     def cell(deadline, unit) -> Cell | None:
-        if (deadline.id, unit.id) not in owed:
-            return None
         key = deadline.id, unit.id
-        state = submission_state(deadline.due_at, receipts.get(key, []), as_of)
-        if key not in latest:
-            return Cell(state)
-        version, received = latest[key]
-        return Cell(state, version, fmt_instant(received))
+        if key not in owed:
+            return None
+        due_at = unit_due_at(deadline.due_at, extensions.get(key))
+        state = submission_state(due_at, receipts.get(key, []), as_of)
+        until = fmt_date(last_day(due_at)) if due_at != deadline.due_at else None
+        version, received = latest.get(key, (None, None))
+        return Cell(state, version, received and fmt_instant(received), until)
 
     columns = [Column(d.code, d.title, fmt_date(last_day(d.due_at))) for d in deadlines]
     rows = [

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlmodel import Session, select
 
 from domain.dates import fmt_day, fmt_instant, last_day
+from domain.extensions import unit_due_at
 from domain.registration import COLLECTIVE_TITLES, INDIVIDUAL_TITLES, check_registration
 from domain.self_score import Entry, check_self_score, missing_evidence
 from domain.status import SubmissionState, submission_state
@@ -104,10 +105,12 @@ def unit_page_response(
         deadlines = [d for d in deadlines if (d.id, unit.id) in owed]
         past = history(session, unit_id=unit.id, deadline_ids=[d.id for d in deadlines])
         names = queries.unit_names(session=session, bloc_id=plan.bloc_id)
+        extended = queries.extensions(session=session, plan=plan, only={unit.id})
         for d in deadlines:
             entries = past.get(d.id, [])
             accepted = [s for s, _ in entries if s.status == "accepted"]  # newest first
-            state = submission_state(d.due_at, [s.received_at for s in accepted], now)
+            due_at = unit_due_at(d.due_at, extended.get((d.id, unit.id)))
+            state = submission_state(due_at, [s.received_at for s in accepted], now)
             items.append(
                 {
                     "anchor": f"han-{plan.year}-{d.code}",
@@ -118,7 +121,8 @@ def unit_page_response(
                     "evidence_required": views[plan.year].sheet.evidence_required,
                     "title": d.title,
                     "wording": d.wording,
-                    "last_day": fmt_day(last_day(d.due_at)),
+                    "last_day": fmt_day(last_day(due_at)),
+                    "extended": due_at != d.due_at,
                     "recipient": names[d.recipient_unit_id],
                     "documents": d.documents,
                     "state": state.value,
@@ -339,7 +343,8 @@ def _record(
             "title": deadline.title,
             "version": submission.version,
             "at": fmt_instant(submission.received_at),
-            "late": submission.received_at >= deadline.due_at,
+            "late": submission.received_at
+            >= queries.due_at_for(session=session, deadline=deadline, unit=unit),
         }
         return unit_page_response(request, session, token, unit, plans, receipt=receipt), True
 

@@ -12,6 +12,7 @@ DEADLINE = {
     "title": "Báo cáo sơ kết phong trào thi đua",
     "wording": "trước ngày 20/6/2020",
     "last_day": date(2020, 6, 19),
+    "extended": False,
     "recipient": "Sở Thông tin và Truyền thông",
     "documents": ["Báo cáo sơ kết của đơn vị"],
 }

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from thidua.cli_admin import admin_app
+from thidua.cli_extend import deadline_app
 from thidua.cli_plan_import import plan_import
 from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
 from thidua.cli_year_end import rehearse_command, score_app, vote_app
@@ -41,6 +42,7 @@ app.add_typer(submission_app, name="submission")
 app.add_typer(score_app, name="score")
 app.add_typer(vote_app, name="vote")
 app.add_typer(admin_app, name="admin")
+app.add_typer(deadline_app, name="deadline")
 app.command("rehearse")(rehearse_command)
 plan_app.command("import")(plan_import)
 
@@ -290,6 +292,7 @@ def status(
         ]
         owed = queries.obligations(session=session, plan=plan)
         receipts = queries.accepted_receipts(session=session, plan=plan)
+        extended = queries.extensions(session=session, plan=plan)
     typer.echo(
         f"{plan.title} — tình hình lúc {instant.astimezone(TZ):%H:%M} {fmt_date(instant.astimezone(TZ).date())}"
     )
@@ -303,7 +306,8 @@ def status(
         *(f"[{n}] hết {last_day(d.due_at):%d/%m}" for n, d in enumerate(deadlines, 1)),
     ]
     rows = [
-        [_unit_label(u), *(_cell(d, u, owed, receipts, instant) for d in deadlines)] for u in units
+        [_unit_label(u), *(_cell(d, u, owed, receipts, extended, instant) for d in deadlines)]
+        for u in units
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
@@ -314,14 +318,15 @@ def status(
     typer.echo("Tổng: " + "; ".join(f"{state.value}: {n}" for state, n in counts.items()))
 
 
-def _cell(deadline, unit: "Unit", owed, receipts, instant: datetime) -> str:
+def _cell(deadline, unit: "Unit", owed, receipts, extended, instant: datetime) -> str:
+    from domain.extensions import unit_due_at
     from domain.status import submission_state
 
-    if (deadline.id, unit.id) not in owed:
+    key = deadline.id, unit.id
+    if key not in owed:
         return "—"
-    return submission_state(
-        deadline.due_at, receipts.get((deadline.id, unit.id), []), instant
-    ).value
+    due_at = unit_due_at(deadline.due_at, extended.get(key))
+    return submission_state(due_at, receipts.get(key, []), instant).value
 
 
 def _unit_label(unit: "Unit") -> str:
@@ -597,7 +602,8 @@ def submission_record(
             note=note,
             recorded_by=getpass.getuser(),
         )
-        late = " (nộp muộn)" if submission.received_at >= found.due_at else ""
+        due_at = queries.due_at_for(session=session, deadline=found, unit=found_unit)
+        late = " (nộp muộn)" if submission.received_at >= due_at else ""
         what = f"{found_unit.name} – {found.title}"
     if submission.status == "rejected":
         for error in submission.errors:
