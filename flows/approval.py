@@ -22,8 +22,8 @@ class ResultsApproval(RunInput):
     """The resume form of a close-year run waiting for the head unit."""
 
     approve: bool = Field(False, title="Phê duyệt kết quả")
-    note: str = Field("", title="Ý kiến (bắt buộc khi không phê duyệt)")
-    by: str = Field("", title="Người phê duyệt (họ tên, chức vụ)")
+    note: str = Field("", title="Ý kiến (bắt buộc khi không phê duyệt)", max_length=2000)
+    by: str = Field("", title="Người phê duyệt (họ tên, chức vụ)", max_length=200)
 
 
 def ask_head_unit(decision: Decided) -> Approval:

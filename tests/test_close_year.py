@@ -4,6 +4,7 @@ year's draft plan."""
 
 import email
 import email.policy
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -14,6 +15,8 @@ from docx import Document
 from openpyxl import load_workbook
 from prefect import get_client
 from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
     FlowFilter,
     FlowFilterName,
     FlowRunFilter,
@@ -171,14 +174,20 @@ def _paused_run(client):
 
 def answered(answer: dict, **parameters) -> tuple[list[dict], str]:
     """Run close_year; when it waits for approval, answer in the resume form as the Prefect UI
-    does (the API's resume with `run_input`). Returns its rows and the form's description."""
+    does (the API's resume with `run_input`). Returns its rows and the decisions it showed
+    (the form's description, which the run's markdown artifact repeats)."""
     with ThreadPoolExecutor(1) as pool, get_client(sync_client=True) as client:
         rows = pool.submit(close_year, **parameters)
-        run = _paused_run(client)
-        keyset = run.state.state_details.run_input_keyset
-        description = client.read_flow_run_input(run.id, keyset["description"])
+        run = _paused_run(client)  # everything checked after the resume: a failed check
+        keyset = run.state.state_details.run_input_keyset  # must not leave the run waiting
+        description = json.loads(client.read_flow_run_input(run.id, keyset["description"]))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+        )
         result = client.resume_flow_run(run.id, run_input=answer)
         assert result.status.value == "ACCEPT", result.details
+        shown = [a.data for a in artifacts if a.type == "markdown"]
+        assert shown == [description]
         return rows.result(timeout=120), description
 
 
