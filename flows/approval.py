@@ -33,9 +33,8 @@ def ask_head_unit(decision: Decided) -> Approval:
         markdown=decision.markdown,
         description=f"Kết quả năm {decision.year} chờ Trưởng khối phê duyệt",
     )
-    form = ResultsApproval.with_initial_data(
-        description=decision.markdown, approve=False, note="", by=""
-    )
+    form = ResultsApproval.with_initial_data(description=decision.markdown)  # no data given:
+    # initial data would redeclare the fields without their titles and bounds
     key = f"phe-duyet-{decision.key}"
     run = FlowRunContext.get().flow_run
     if run.deployment_id:
