@@ -1,23 +1,27 @@
-"""Flow: close the year — the year-end vote, its count, the documents, the results by email,
-the plan closed and next year's draft written. Run daily from the annual report's deadline;
-each run does the next step once (see operations/closing.py)."""
+"""Flow: close the year — the year-end vote, its count, the head unit's approval, the
+documents, the results by email, the plan closed and next year's draft written. Run daily
+from the annual report's deadline; each run does the next step once (see
+operations/closing.py)."""
 
 import asyncio
 from datetime import UTC, datetime
 from logging import Logger
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_client, get_run_logger
 from prefect.artifacts import create_table_artifact
+from prefect.context import FlowRunContext
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from domain.dates import LocalInstant, fmt_instant
 from flows.alerts import ALERT
+from flows.approval import ask_head_unit
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.mailer import send_outbox
 from notifications.outbox import enqueue
 from notifications.state import plan_state
+from operations.approval import Approve
 from operations.closing import advance, load_year, plans_to_close
 
 
@@ -29,10 +33,10 @@ def close_year(
 
     Args:
         year: năm kế hoạch (để trống: mọi kế hoạch đang thực hiện)
-        as_of: thời điểm tính, theo giờ Việt Nam (UTC+7) (để trống: bây giờ)
-        dry_run: chạy thử: chỉ báo bước tiếp theo, không ghi, không gửi thư
+        as_of: thời điểm tính, theo giờ Việt Nam (UTC+7) (để trống: lúc bắt đầu chạy)
+        dry_run: chạy thử: chỉ báo bước tiếp theo, không ghi, không gửi thư, không hỏi phê duyệt
     """
-    instant = as_of or datetime.now(UTC)
+    instant = as_of or _started_at()
     settings = get_settings()
     with open_database(settings.resolved_database_url) as engine:
         rows = close_run(
@@ -42,6 +46,7 @@ def close_year(
             log=get_run_logger(),
             year=year,
             dry_run=dry_run,
+            approve=ask_head_unit,
         )
     create_table_artifact(
         key="close-year",
@@ -51,16 +56,26 @@ def close_year(
     return rows
 
 
+def _started_at() -> datetime:
+    """When this run first started: a run resumed after an approval acts as of the moment it
+    asked, so it reaches the same step and reads the answer."""
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(FlowRunContext.get().flow_run.id)
+    return run.start_time or datetime.now(UTC)
+
+
 def close_run(
     *,
     engine: Engine,
     settings: Settings,
     instant: datetime,
     log: Logger,
+    approve: Approve,
     year: int | None = None,
     dry_run: bool = False,
 ) -> list[dict]:
-    """The body of the flow: one step of each plan's close, its emails sent."""
+    """The body of the flow: one step of each plan's close, its emails sent; `approve` gives
+    the head unit's answer on the decisions after the count."""
     rows = []
     with session_scope(engine) as session:
         links = Links(settings.base_url, settings.signing_key())
@@ -72,6 +87,7 @@ def close_run(
                 as_of=instant,
                 settings=settings,
                 dry_run=dry_run,
+                approve=approve,
             )
             if dry_run:
                 session.rollback()

@@ -1,7 +1,8 @@
 """The close of the year, one step at a time: each call of `advance` looks at where the plan
 stands and does the next thing once — open the ballot, count it when everyone has voted or
-the ballot closed, open a re-vote, or finish (proposals, documents, results, plan closed, next
-year's draft). Repeating a call changes nothing until the state moves on.
+the ballot closed, open a re-vote, or, once the head unit approves the decisions, finish
+(proposals, documents, results, plan closed, next year's draft). Repeating a call changes
+nothing until the state moves on.
 """
 
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from models.year_end import open_poll, plan_polls, poll_tally, unit_scores, vote
 from notifications.drafts import PlanState
 from notifications.outbox import Draft
 from notifications.year_end import ballot_drafts, result_drafts
+from operations.approval import Approval, Approve, decided, record_answer
 from operations.year_end_documents import documents_folder, write_documents
 
 
@@ -72,7 +74,12 @@ class Step:
         return STEP_NAMES[self.action]
 
 
-STEP_NAMES = {"waiting": "đang chờ", "opened": "mở bỏ phiếu", "closed": "kết thúc năm"}
+STEP_NAMES = {
+    "waiting": "đang chờ",
+    "opened": "mở bỏ phiếu",
+    "rejected": "chưa phê duyệt kết quả",
+    "closed": "kết thúc năm",
+}
 
 
 def load_year(session: Session, *, plan: YearPlan, state: PlanState) -> Year:
@@ -119,10 +126,17 @@ def _disqualified(
 
 
 def advance(
-    session: Session, year: Year, *, as_of: datetime, settings: Settings, dry_run: bool
+    session: Session,
+    year: Year,
+    *,
+    as_of: datetime,
+    settings: Settings,
+    dry_run: bool,
+    approve: Approve,
 ) -> Step:
     """Do the next step of the year's close, once; only in office hours of a working day, so
-    that ballots and results, like reminders, reach people at work."""
+    that ballots and results, like reminders, reach people at work. After the count nothing
+    goes out until `approve` (the head unit) approves the decisions; a dry run does not ask."""
     plan = year.plan
     if not year.state.calendar.is_office_time(as_of):
         return Step(
@@ -157,9 +171,23 @@ def advance(
     decisions = decide(year.bloc, year.ranking, counts)
     if decisions.next_polls:
         return _open(session, year, decisions.next_polls, as_of, "Bỏ phiếu lại")
+    if not dry_run:
+        answer = _ask(session, year, decisions, approve)
+        if not answer.approved:
+            return Step("rejected", f"{answer.by} chưa phê duyệt: {answer.note}", [], [])
     return _finish(
         session, year, decisions, counts, as_of=as_of, settings=settings, dry_run=dry_run
     )
+
+
+def _ask(session: Session, year: Year, decisions: Decisions, approve: Approve) -> Approval:
+    """The head unit's answer on the decisions, written to the audit log."""
+    key = f"{year.bloc_row.code}-{year.plan.year}"
+    results = _results(year, decisions)
+    decision = decided(key=key, year=year.plan.year, bloc=year.bloc_row.name, results=results)
+    answer = approve(decision)
+    record_answer(session, plan=year.plan, decision=decision, answer=answer)
+    return answer
 
 
 def _not_ready(year: Year, as_of: datetime) -> str | None:

@@ -4,12 +4,25 @@ year's draft plan."""
 
 import email
 import email.policy
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowFilter,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from sqlmodel import Session, select
 
 from domain.dates import TZ
@@ -21,6 +34,7 @@ from models.plan_store import load_plan
 from models.scores import save_self_scores, sheet_view
 from models.submissions import record_submission
 from models.tables import (
+    AuditEvent,
     BallotBox,
     BallotReceipt,
     CommendationProposal,
@@ -144,6 +158,39 @@ def year(db, prefect_server, settings_for, smtp_server):
     return db
 
 
+def _paused_run(client):
+    """The close-year run waiting for the head unit (polled: the flow runs in a thread)."""
+    waiting = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["PAUSED"])))
+    for _ in range(300):
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["close-year"])),
+            flow_run_filter=waiting,
+        )
+        if runs:
+            return runs[0]
+        time.sleep(0.1)
+    raise AssertionError("close-year never asked for approval")
+
+
+def answered(answer: dict, **parameters) -> tuple[list[dict], str]:
+    """Run close_year; when it waits for approval, answer in the resume form as the Prefect UI
+    does (the API's resume with `run_input`). Returns its rows and the decisions it showed
+    (the form's description, which the run's markdown artifact repeats)."""
+    with ThreadPoolExecutor(1) as pool, get_client(sync_client=True) as client:
+        rows = pool.submit(close_year, **parameters)
+        run = _paused_run(client)  # everything checked after the resume: a failed check
+        keyset = run.state.state_details.run_input_keyset  # must not leave the run waiting
+        description = json.loads(client.read_flow_run_input(run.id, keyset["description"]))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+        )
+        result = client.resume_flow_run(run.id, run_input=answer)
+        assert result.status.value == "ACCEPT", result.details
+        shown = [a.data for a in artifacts if a.type == "markdown"]
+        assert shown == [description]
+        return rows.result(timeout=120), description
+
+
 def received(handler) -> list[email.message.EmailMessage]:
     return [email.message_from_bytes(raw, policy=email.policy.default) for raw in handler.accepted]
 
@@ -193,11 +240,21 @@ def test_a_unit_votes_once_and_the_ballot_names_no_voter(year):
 def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft(year):
     close_year(as_of=AFTER_REPORTS)
     vote_everyone(year.engine)
-    (closed,) = close_year(as_of=AFTER_REPORTS.replace(hour=15))
+    approval = {"approve": True, "note": "Nhất trí", "by": "Nguyễn Văn A, Chánh Văn phòng"}
+    (closed,), shown = answered(approval, as_of=AFTER_REPORTS.replace(hour=15))
     assert closed["Bước"] == "kết thúc năm"
+    assert "| 1 | Sở Thông tin và Truyền thông | 102 |" in shown
+    assert "Trưởng khối: **Sở Văn hóa, Thể thao và Du lịch**" in shown
+    assert "Phó Trưởng khối: **Sở Giáo dục và Đào tạo**" in shown
     with Session(year.engine) as session:
         plan = session.exec(select(YearPlan)).one()
         assert plan.state == "closed"
+        (approved,) = session.exec(select(AuditEvent).where(AuditEvent.action.like("%-results")))
+        assert (approved.action, approved.actor, approved.details["note"]) == (
+            "approve-results",
+            "Nguyễn Văn A, Chánh Văn phòng",
+            "Nhất trí",
+        )
         codes = {u.id: u.code for u in session.exec(select(Unit)).all()}
         proposals = session.exec(select(CommendationProposal)).all()
         by_title = {}
@@ -265,6 +322,30 @@ def test_close_year_counts_proposes_elects_writes_documents_and_next_years_draft
     assert close_year(as_of=AFTER_REPORTS.replace(day=15)) == []  # closed: nothing more
     with Session(year.engine) as session:
         assert len(session.exec(select(OutboxMessage)).all()) == len(year.smtp.accepted)
+
+
+def test_rejected_results_send_nothing_keep_the_year_open_and_are_asked_again(year):
+    close_year(as_of=AFTER_REPORTS)
+    vote_everyone(year.engine)
+    rejection = {"approve": False, "note": "Xem lại điểm của Sở Y tế", "by": ""}
+    (rejected,), _ = answered(rejection, as_of=AFTER_REPORTS.replace(hour=15))
+    assert rejected["Bước"] == "chưa phê duyệt kết quả"
+    assert "Xem lại điểm của Sở Y tế" in rejected["Chi tiết"]
+    assert len(year.smtp.accepted) == 10  # the ballot invitations only
+    assert not (
+        year.data_dir / "documents/bg-vhxh/2020/bien-ban-hoi-nghi-tong-ket-2020.docx"
+    ).exists()
+    with Session(year.engine) as session:
+        assert session.exec(select(YearPlan)).one().state == "active"
+        assert session.exec(select(CommendationProposal)).all() == []
+        (audited,) = session.exec(select(AuditEvent).where(AuditEvent.action == "reject-results"))
+        assert (audited.actor, audited.details["note"]) == (
+            "Prefect UI",
+            "Xem lại điểm của Sở Y tế",
+        )
+    (again,), shown = answered({"approve": True}, as_of=AFTER_REPORTS.replace(day=15))
+    assert "Sở Văn hóa, Thể thao và Du lịch" in shown and again["Bước"] == "kết thúc năm"
+    assert len(year.smtp.accepted) == 30  # the results, once approved
 
 
 def docx_text(path) -> str:

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from config.settings import get_settings
 from domain.dates import TZ
 from flows.chase import chase_submissions, open_round
+from flows.close import close_year
 from flows.schedules import morning, schedule_key, sync_plan_schedules
 from models.db import make_engine, session_scope
 from models.plan_file import read_plan
@@ -406,3 +407,38 @@ def test_the_run_form_offers_the_plans_codes_and_follows_plan_edits(
     deadline, unit, _ = fields("open-round")
     assert deadline["anyOf"] == [{"type": "string"}, {"type": "null"}]
     assert "—" not in unit["description"]
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_close_year_on_a_worker_is_suspended_until_approved_through_the_api(
+    deployed, db, settings_for, smtp_server
+):
+    """After the count the run is Suspended and holds no worker; the head unit's approval,
+    sent as the UI's resume form sends it, lets the next worker pass send the results."""
+    from tests.test_close_year import AFTER_REPORTS, seed_year, vote_everyone
+
+    extra = {"THIDUA_SMTP_URL": smtp_server.url, "THIDUA_PUBLIC_URL": "https://x.vn"}
+    settings_for(db, **extra)
+    seed_year(db.engine, db.data_dir)
+    close_year(as_of=AFTER_REPORTS)  # the ballot opens
+    vote_everyone(db.engine)
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(
+            deployed["close-year"].id,
+            parameters={"as_of": AFTER_REPORTS.replace(hour=15).isoformat()},
+        )
+        _work_once({**db.env, **extra})
+        suspended = client.read_flow_run(run.id).state
+        assert (suspended.type.value, suspended.name) == ("PAUSED", "Suspended")
+        assert len(smtp_server.handler.accepted) == FOCAL_EMAILS  # the invitations only
+        answer = {"approve": True, "note": "Nhất trí", "by": "Chánh Văn phòng"}
+        assert client.resume_flow_run(run.id, run_input=answer).status.value == "ACCEPT"
+        _work_once({**db.env, **extra})
+        assert client.read_flow_run(run.id).state.is_completed()
+    sent = [
+        email.message_from_bytes(m, policy=email.policy.default)
+        for m in smtp_server.handler.accepted
+    ]
+    assert len([m for m in sent if "Kết quả chấm điểm" in m["Subject"]]) == 20
+    with Session(db.engine) as session:
+        assert session.exec(select(YearPlan)).one().state == "closed"

@@ -53,6 +53,7 @@ from models.year_end import (
     verify_score,
 )
 from notifications.kinds import kind_name
+from operations.approval import automatic
 from tests.conftest import EXAMPLE_PLAN, PDF
 
 LOG = logging.getLogger("tests.promises")
@@ -148,7 +149,10 @@ def verify(db, *, codes: list[str], except_items: tuple[str, ...] = ()) -> None:
 
 def close_step(db, at: datetime) -> dict:
     """One run of the close-year flow's body."""
-    (row,) = close_run(engine=db.engine, settings=settings(db), instant=at, log=LOG)
+    approve = automatic("test", at)
+    (row,) = close_run(
+        engine=db.engine, settings=settings(db), instant=at, log=LOG, approve=approve
+    )
     return row
 
 
