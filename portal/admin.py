@@ -206,36 +206,44 @@ async def verify(year: PlanYear, request: Request, user: SignedIn):
 @router.post("/quan-tri/gia-han/{year}", response_class=HTMLResponse)
 async def extend(year: PlanYear, request: Request, user: SignedIn):
     """Give one unit more time on one deadline (a new last day and a reason), audited."""
-    fields, _ = await read_form(request, 0)
-    user.check_form(fields)
 
-    def save() -> HTMLResponse:
-        with session_scope(request.app.state.engine) as session:
-            plan, _ = _active_plan(session, year)
-            if plan is None:
-                raise HTTPException(404)
-            try:
-                with session.begin_nested():
-                    message = extend_deadline(
-                        session,
-                        plan=plan,
-                        unit_code=fields.get("unit", ""),
-                        deadline_code=fields.get("deadline", ""),
-                        until=read_day(fields.get("until", "")),
-                        reason=fields.get("reason", ""),
-                        actor=user.name,
-                        at=now(request),
-                    )
-            except ExtensionRefused as refused:
-                return _render(session, request, user, 422, errors=refused.errors)
-            return _render(session, request, user, message=message)
+    def act(session, plan, fields: dict[str, str]) -> str:
+        return extend_deadline(
+            session,
+            plan=plan,
+            unit_code=fields.get("unit", ""),
+            deadline_code=fields.get("deadline", ""),
+            until=read_day(fields.get("until", "")),
+            reason=fields.get("reason", ""),
+            actor=user.name,
+            at=now(request),
+        )
 
-    return await to_thread.run_sync(save)
+    return await _plan_change(year, request, user, act)
 
 
 @router.post("/quan-tri/tam-dung/{year}", response_class=HTMLResponse)
 async def pause(year: PlanYear, request: Request, user: SignedIn):
     """Pause the reminders of the plan, or of one unit, for a span of days, audited."""
+
+    def act(session, plan, fields: dict[str, str]) -> str:
+        return add_pause(
+            session,
+            plan=plan,
+            unit_code=fields.get("unit") or None,
+            starts_on=read_day(fields.get("from", "")),
+            ends_on=read_day(fields.get("to", "")),
+            reason=fields.get("reason", ""),
+            actor=user.name,
+            at=now(request),
+        )
+
+    return await _plan_change(year, request, user, act)
+
+
+async def _plan_change(year: int, request: Request, user, act) -> HTMLResponse:
+    """A form that changes the active plan of `year`: `act(session, plan, fields)` returns the
+    message to show, or raises a refusal whose errors are shown and nothing is stored."""
     fields, _ = await read_form(request, 0)
     user.check_form(fields)
 
@@ -246,17 +254,8 @@ async def pause(year: PlanYear, request: Request, user: SignedIn):
                 raise HTTPException(404)
             try:
                 with session.begin_nested():
-                    message = add_pause(
-                        session,
-                        plan=plan,
-                        unit_code=fields.get("unit") or None,
-                        starts_on=read_day(fields.get("from", "")),
-                        ends_on=read_day(fields.get("to", "")),
-                        reason=fields.get("reason", ""),
-                        actor=user.name,
-                        at=now(request),
-                    )
-            except PauseRefused as refused:
+                    message = act(session, plan, fields)
+            except (ExtensionRefused, PauseRefused) as refused:
                 return _render(session, request, user, 422, errors=refused.errors)
             return _render(session, request, user, message=message)
 
