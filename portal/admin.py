@@ -76,16 +76,27 @@ def _render(
 
 
 def _ranking(session: Session, plan: YearPlan, names: dict[str, str]) -> list[dict]:
-    return [
+    """The units with a score, ranked; then those with none yet, unranked (before any self
+    score every unit would otherwise share rank 1 with 0 points)."""
+    scores = unit_scores(session, plan=plan)
+    scored = [s for s in scores if any(_entered(line) for line in s.lines)]
+    rows = [
         {
             "rank": r.rank,
             "unit": names[r.score.unit],
             "self_total": points(r.score.self_total),
             "total": points(r.score.total),
-            "verified": r.score.verified,
+            "state": "xong" if r.score.verified else "chưa xong",
         }
-        for r in rank(unit_scores(session, plan=plan))
+        for r in rank(scored)
     ]
+    waiting = [s for s in scores if s not in scored]
+    none = {"rank": "—", "self_total": "—", "total": "—", "state": "chưa có bảng tự chấm"}
+    return rows + [{**none, "unit": names[s.unit]} for s in waiting]
+
+
+def _entered(line) -> bool:
+    return line.self_points is not None or line.verified_points is not None
 
 
 def _active_plan(session: Session, year: int) -> tuple[YearPlan | None, dict[str, Unit]]:

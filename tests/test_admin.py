@@ -67,7 +67,15 @@ def test_admin_sees_the_state_and_records_a_paper_submission(admin_portal, db):
     assert stored(db.engine) == before and stored_files(db) == files
 
 
+def _ranking_rows(page: str) -> list[str]:
+    table = page.split("Xếp hạng theo điểm hiện tại", 1)[1].split("</table>", 1)[0]
+    return table.split("<tr>")[2:]
+
+
 def test_admin_verifies_a_score_with_its_reason_and_sees_the_ranking(admin_portal, db):
+    rows = _ranking_rows(admin_portal.get("/quan-tri").text)  # no score yet: nobody is ranked
+    assert len(rows) == 9 and all('<td style="padding: 4px;">—</td>' in row for row in rows)
+    assert all("chưa có bảng tự chấm" in row for row in rows)
     form = {"unit": "syt", "item": "I.1", "value": "20", "csrf": admin_portal.csrf}
     before = stored(db.engine)
     refused = admin_portal.post("/quan-tri/tham-dinh/2020", data=form)
@@ -76,9 +84,9 @@ def test_admin_verifies_a_score_with_its_reason_and_sees_the_ranking(admin_porta
     form["reason"] = "Không có tài liệu kiểm chứng"
     saved = admin_portal.post("/quan-tri/tham-dinh/2020", data=form)
     assert saved.status_code == 200 and "Đã ghi điểm thẩm định: Sở Y tế, I.1 = 20." in saved.text
-    ranking = saved.text.split("Xếp hạng theo điểm hiện tại", 1)[1].split("</table>", 1)[0]
-    first = ranking.split("<tr>")[2]
-    assert "Sở Y tế" in first and "20</td>" in first  # the only unit with points so far
+    first, *others = _ranking_rows(saved.text)
+    assert "Sở Y tế" in first and "20</td>" in first and ">1</td>" in first  # ranked alone
+    assert len(others) == 8 and all("chưa có bảng tự chấm" in row for row in others)
     before = stored(db.engine)
     too_high = admin_portal.post("/quan-tri/tham-dinh/2020", data={**form, "value": "31"})
     assert too_high.status_code == 422 and "vượt điểm tối đa 30" in too_high.text
