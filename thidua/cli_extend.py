@@ -28,30 +28,24 @@ def deadline_extend(
     """Gia hạn một hạn nộp cho một đơn vị: nhắc, trạng thái, trang và lịch riêng của đơn vị
     tính theo ngày cuối mới; các đơn vị khác không đổi."""
     from domain.extensions import read_day
-    from models import queries
-    from models.db import session_scope
     from models.extensions import ExtensionRefused
     from operations.extensions import extend_deadline
 
     day = read_day(until)
-    with session_scope(open_engine()) as session:
-        _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
-        if plan.state != "active":
-            raise fail(f"kế hoạch năm {plan.year} không đang thực hiện; chưa ghi gì")
-        try:
-            message = extend_deadline(
-                session,
-                plan=plan,
-                unit_code=unit,
-                deadline_code=deadline,
-                until=day,
-                reason=reason,
-                actor=getpass.getuser(),
-                at=datetime.now(UTC),
-            )
-        except ExtensionRefused as refused:
-            raise fail(" ".join(refused.errors) + " Chưa ghi gì.") from None
-    typer.echo(message)
+
+    def act(session, plan) -> str:
+        return extend_deadline(
+            session,
+            plan=plan,
+            unit_code=unit,
+            deadline_code=deadline,
+            until=day,
+            reason=reason,
+            actor=getpass.getuser(),
+            at=datetime.now(UTC),
+        )
+
+    _change_active_plan(year, bloc, act, refused=ExtensionRefused)
 
 
 @deadline_app.command("pause")
@@ -69,25 +63,35 @@ def deadline_pause(
     """Tạm dừng nhắc hạn cho cả khối hoặc một đơn vị trong các ngày đã cho; sau đó chỉ gửi lời
     nhắc của giai đoạn hiện tại, không gửi bù."""
     from domain.extensions import read_day
+    from models.pauses import PauseRefused, add_pause
+
+    def act(session, plan) -> str:
+        return add_pause(
+            session,
+            plan=plan,
+            unit_code=unit,
+            starts_on=read_day(start),
+            ends_on=read_day(end),
+            reason=reason,
+            actor=getpass.getuser(),
+            at=datetime.now(UTC),
+        )
+
+    _change_active_plan(year, bloc, act, refused=PauseRefused)
+
+
+def _change_active_plan(year: int | None, bloc: str | None, act, *, refused: type) -> None:
+    """Run `act(session, plan)` on the active plan and print its message; a refusal (`refused`,
+    with `.errors`) is one line on stderr, exit 1, nothing stored."""
     from models import queries
     from models.db import session_scope
-    from models.pauses import PauseRefused, add_pause
 
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         if plan.state != "active":
             raise fail(f"kế hoạch năm {plan.year} không đang thực hiện; chưa ghi gì")
         try:
-            message = add_pause(
-                session,
-                plan=plan,
-                unit_code=unit,
-                starts_on=read_day(start),
-                ends_on=read_day(end),
-                reason=reason,
-                actor=getpass.getuser(),
-                at=datetime.now(UTC),
-            )
-        except PauseRefused as refused:
-            raise fail(" ".join(refused.errors) + " Chưa ghi gì.") from None
+            message = act(session, plan)
+        except refused as error:
+            raise fail(" ".join(error.errors) + " Chưa ghi gì.") from None
     typer.echo(message)
