@@ -23,6 +23,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
+from prefect.exceptions import PrefectHTTPStatusError
 from sqlmodel import Session, select
 
 from domain.dates import TZ
@@ -161,7 +162,7 @@ def year(db, prefect_server, settings_for, smtp_server):
 def _paused_run(client):
     """The close-year run waiting for the head unit (polled: the flow runs in a thread)."""
     waiting = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["PAUSED"])))
-    for _ in range(300):
+    for _ in range(600):
         runs = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["close-year"])),
             flow_run_filter=waiting,
@@ -172,20 +173,38 @@ def _paused_run(client):
     raise AssertionError("close-year never asked for approval")
 
 
+def _form_description(client, run) -> str:
+    """The resume form's description, once saved: Prefect marks the run Paused first and
+    saves the form after, so a reader right after the pause can find none yet."""
+    key = run.state.state_details.run_input_keyset["description"]
+    for _ in range(600):
+        try:
+            return json.loads(client.read_flow_run_input(run.id, key))
+        except PrefectHTTPStatusError as error:
+            if error.response.status_code != 404:
+                raise
+        time.sleep(0.1)
+    raise AssertionError("the approval form was never saved")
+
+
 def answered(answer: dict, **parameters) -> tuple[list[dict], str]:
     """Run close_year; when it waits for approval, answer in the resume form as the Prefect UI
     does (the API's resume with `run_input`). Returns its rows and the decisions it showed
-    (the form's description, which the run's markdown artifact repeats)."""
+    (the form's description, which the run's markdown artifact repeats). Whatever fails on
+    the way, the paused run is answered, so that no thread is left waiting for an hour."""
     with ThreadPoolExecutor(1) as pool, get_client(sync_client=True) as client:
         rows = pool.submit(close_year, **parameters)
-        run = _paused_run(client)  # everything checked after the resume: a failed check
-        keyset = run.state.state_details.run_input_keyset  # must not leave the run waiting
-        description = json.loads(client.read_flow_run_input(run.id, keyset["description"]))
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
-        )
-        result = client.resume_flow_run(run.id, run_input=answer)
-        assert result.status.value == "ACCEPT", result.details
+        run = _paused_run(client)
+        try:
+            description = _form_description(client, run)
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+            )
+            result = client.resume_flow_run(run.id, run_input=answer)
+            assert result.status.value == "ACCEPT", result.details
+        except BaseException:
+            client.resume_flow_run(run.id, run_input={"approve": False, "note": "test failed"})
+            raise
         shown = [a.data for a in artifacts if a.type == "markdown"]
         assert shown == [description]
         return rows.result(timeout=120), description
