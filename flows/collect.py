@@ -14,10 +14,10 @@ from sqlmodel import select
 
 from config.settings import CollectSource, get_settings
 from domain.dates import LocalInstant, fmt_instant
-from domain.status import submission_state
 from flows.alerts import ALERT
 from models import queries
 from models.db import open_database, session_scope
+from models.overview import overview
 from models.tables import Deadline, Submission, YearPlan
 from operations.intake import take_submission
 
@@ -89,7 +89,7 @@ def collect_submissions(as_of: LocalInstant | None = None, dry_run: bool = False
                         imported.append(
                             {
                                 "Đơn vị": str(row.get(source.unit_field)),
-                                "Hạn nộp": deadline.code,
+                                "Hạn nộp": deadline.title,
                                 "Kết quả": "mã đơn vị không có trong kế hoạch",
                             }
                         )
@@ -111,7 +111,7 @@ def collect_submissions(as_of: LocalInstant | None = None, dry_run: bool = False
                     imported.append(
                         {
                             "Đơn vị": unit.name,
-                            "Hạn nộp": deadline.code,
+                            "Hạn nộp": deadline.title,
                             "Kết quả": f"ghi nhận lúc {fmt_instant(received)}",
                         }
                     )
@@ -141,20 +141,13 @@ def _received(value) -> datetime | None:
 
 
 def _state_table(session, as_of: datetime) -> list[dict]:
+    """Where every unit of every active plan stands, as the secretariat's overview shows it
+    (deadline titles, extensions included)."""
     table = []
     for plan in session.exec(select(YearPlan).where(YearPlan.state == "active")).all():
-        deadlines = [
-            d for d in queries.plan_events(session=session, plan=plan)[2] if not d.cancelled
-        ]
-        owed = queries.obligations(session=session, plan=plan)
-        receipts = queries.accepted_receipts(session=session, plan=plan)
-        for unit in queries.plan_units(session=session, plan=plan):
-            row = {"Đơn vị": unit.name}
-            for d in deadlines:
-                row[d.code] = (
-                    submission_state(d.due_at, receipts.get((d.id, unit.id), []), as_of).value
-                    if (d.id, unit.id) in owed
-                    else "—"
-                )
-            table.append(row)
+        view = overview(session, plan=plan, as_of=as_of)
+        heads = [f"{column.title} (hạn cuối {column.last_day})" for column in view.columns]
+        for row in view.rows:
+            cells = [cell.text if cell else "—" for cell in row.cells]
+            table.append({"Đơn vị": row.unit, **dict(zip(heads, cells, strict=True))})
     return table

@@ -31,7 +31,7 @@ from operations.extensions import extend_deadline
 from operations.intake import take_submission
 from operations.year_end_documents import verification_sheet
 from portal.limits import read_form
-from portal.overview import FILTERS, overview
+from models.overview import FILTERS, overview
 from portal.pages import PlanYear, render_page
 from portal.sign_in import Staff, now, same_site_only, signed_in
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from domain.dates import fmt_date, last_day
 from models.tables import Deadline, Membership, Obligation, Unit, YearPlan
-from portal.overview import overview
+from models.overview import overview
 
 AS_OF = datetime(2020, 3, 10, 3, tzinfo=UTC)  # after the registration deadline, before the rest
 
