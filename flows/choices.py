@@ -1,4 +1,5 @@
-"""The run form's choices: `deadline` and `unit` of the mail flows list the active plans' codes.
+"""The run form's choices: `deadline` and `unit` of the mail flows (and `unit` of the pause)
+list the active plans' codes.
 
 Prefect draws a select box for a parameter whose schema has an `enum`; `sync_choices` writes
 the codes into the deployments' parameter schemas (as `prefect deploy` would for a `Literal`),
@@ -13,9 +14,12 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterNam
 from prefect.utilities.callables import parameter_schema
 
 from flows.chase import chase_submissions, open_round
+from flows.pause import pause_reminders
 from notifications.drafts import PlanState
 
-CHOOSING = {flow.name: flow for flow in (chase_submissions, open_round)}  # deployment = flow name
+CHOOSING = {  # deployment = flow name
+    flow.name: flow for flow in (chase_submissions, open_round, pause_reminders)
+}
 CHOICES_HEADING = "Các mã trong kế hoạch đang thực hiện:"
 
 

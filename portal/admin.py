@@ -23,6 +23,7 @@ from domain.uploads import KINDS
 from models import queries
 from models.db import session_scope
 from models.extensions import ExtensionRefused
+from models.overview import FILTERS, overview
 from models.pauses import PauseRefused, add_pause
 from models.scores import sheet_view
 from models.tables import Bloc, Deadline, Unit, YearPlan
@@ -31,7 +32,6 @@ from operations.extensions import extend_deadline
 from operations.intake import take_submission
 from operations.year_end_documents import verification_sheet
 from portal.limits import read_form
-from models.overview import FILTERS, overview
 from portal.pages import PlanYear, render_page
 from portal.sign_in import Staff, now, same_site_only, signed_in
 

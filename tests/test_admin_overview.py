@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from domain.dates import fmt_date, last_day
-from models.tables import Deadline, Membership, Obligation, Unit, YearPlan
 from models.overview import overview
+from models.tables import Deadline, Membership, Obligation, Unit, YearPlan
 
 AS_OF = datetime(2020, 3, 10, 3, tzinfo=UTC)  # after the registration deadline, before the rest
 

@@ -385,6 +385,9 @@ def test_the_run_form_offers_the_plans_codes_and_follows_plan_edits(
         assert deadline["description"].startswith("Chỉ xét một hạn nộp")
         assert len(unit["anyOf"][0]["enum"]) == 9 and "syt — Sở Y tế" in unit["description"]
         assert fields(name)[2] == updated, f"{name}: the same plan writes nothing"
+    with get_client(sync_client=True) as client:
+        pause = client.read_deployment(deployed["pause-reminders"].id).parameter_openapi_schema
+    assert len(pause["properties"]["unit"]["anyOf"][0]["enum"]) == 9
     with (  # the server refuses a code not in the plan
         get_client(sync_client=True) as client,
         pytest.raises(PrefectHTTPStatusError, match="409"),

@@ -3,9 +3,11 @@
 stage then current, never a backlog."""
 
 import getpass
+from datetime import date
 
 from sqlmodel import Session, select
 
+from flows.pause import pause_reminders
 from models.tables import AuditEvent, ReminderPause
 from notifications.kinds import kind_name
 from tests.conftest import EXAMPLE_PLAN
@@ -81,3 +83,33 @@ def test_a_refused_or_cross_site_pause_stores_nothing(admin_portal, db):
     assert stored(db.engine) == before
     with Session(db.engine) as session:
         assert session.exec(select(ReminderPause)).all() == []
+
+
+def test_a_pause_asked_from_the_prefect_ui_silences_the_unit_and_a_refusal_fails_the_run(
+    prefect_server, db, settings_for, smtp_server
+):
+    """The `pause-reminders` flow (its deployment's run form) stores the same pause as the CLI,
+    audited under the name given; a bad request fails the run in Vietnamese, storing nothing."""
+    activate(db, EXAMPLE_PLAN)
+    settings_for(db)
+    bad = pause_reminders(
+        starts_on=date(2020, 2, 24), ends_on=date(2021, 1, 1), unit="syt", return_state=True
+    )
+    assert bad.is_failed()
+    assert "Đến ngày: 01/01/2021 nằm ngoài năm của kế hoạch (2020)." in bad.message
+    assert "Lý do: hãy ghi lý do tạm dừng nhắc. Chưa ghi gì." in bad.message
+    with Session(db.engine) as session:
+        assert session.exec(select(ReminderPause)).all() == []
+    message = pause_reminders(
+        starts_on=date(2020, 2, 24),
+        ends_on=date(2020, 2, 24),
+        reason="Phong tỏa",
+        unit="syt",
+        actor="Nguyễn Văn A",
+    )
+    assert message.startswith("Đã tạm dừng nhắc hạn cho Sở Y tế từ ngày 24/02/2020")
+    monday = _run(db, smtp_server, 24, 2)
+    assert SYT not in monday and monday[BDT] == {kind_name("before-7")}
+    with Session(db.engine) as session:
+        (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "pause")).all()
+    assert (event.actor, event.key) == ("Nguyễn Văn A", "syt")
