@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 from email.policy import default
 
 import pytest
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
-from models.tables import AuditEvent, OutboxMessage, Unit, YearPlan
+from models.tables import AuditEvent, Contact, OutboxMessage, Unit, YearPlan
 from notifications.mailer import send_outbox
 from tests.conftest import ROOT, Clock, add_staff, running, same_site_client, sign_in
 from tests.test_admin import stored
+from tests.test_admin_overview import _add_units
 
 MAIL = "/quan-tri/thu/2020"
 CODE = re.compile(r'name="code" value="([^"]+)"')
@@ -303,3 +305,45 @@ def test_the_mail_page_and_its_forms_refuse_no_session_no_token_and_another_site
         refused = mail_portal.post(path, data={**letter, "csrf": mail_portal.csrf}, headers=other)
         assert refused.status_code == 403 and "không được gửi từ trang quản trị" in refused.text
     assert stored(db.engine) == before and mail_portal.smtp.accepted == []
+
+
+def _statements(client, method: str, path: str, **data) -> int:
+    """The statements the server runs to answer one request (the feed cache's own refresh,
+    in another thread, left out)."""
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        assert client.request(method, path, data=data or None).status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+    refresh = ("feed", "accesstoken", "begin")
+    return len([t for t in statements if not any(word in t.lower() for word in refresh)])
+
+
+def test_the_mail_page_and_the_preview_take_as_many_queries_for_300_units_as_for_9(mail_portal, db):
+    letter = {**_letter(), "to": "all", "csrf": mail_portal.csrf}
+    _statements(mail_portal, "GET", MAIL)  # the first answer warms the server's caches
+    few = (
+        _statements(mail_portal, "GET", MAIL),
+        _statements(mail_portal, "POST", f"{MAIL}/xem-truoc", **letter),
+    )
+    _add_units(db, 291)
+    with Session(db.engine) as session:
+        added = session.exec(select(Unit).where(Unit.code.startswith("them-"))).all()
+        session.add_all(
+            Contact(
+                unit_id=u.id, role="focal_point", name="Đầu mối", emails=[f"{u.code}@x.example"]
+            )
+            for u in added
+        )
+        session.commit()
+    many = (
+        _statements(mail_portal, "GET", MAIL),
+        _statements(mail_portal, "POST", f"{MAIL}/xem-truoc", **letter),
+    )
+    assert many == few, (few, many)
+    assert (
+        "Gửi đến 300 đơn vị (301 địa chỉ email đầu mối)"
+        in mail_portal.post(f"{MAIL}/xem-truoc", data=letter).text
+    )
