@@ -103,6 +103,10 @@ CONTEXTS = {
             "crashed": False,
         }
     },
+    "letter": {
+        "title": "Giấy mời họp giao ban",
+        "paragraphs": [["Kính mời đại diện lãnh đạo đơn vị dự họp", "lúc 08:00"], ["Đề nghị."]],
+    },
 }
 
 
