@@ -50,6 +50,11 @@ def demo_plan(document: dict[str, Any], *, to_year: int) -> str:
     return header + _yaml(carried(document, to_year=to_year))
 
 
+def plan_yaml(document: dict[str, Any]) -> str:
+    """The YAML text of a plan in force (`YearPlan.document`): what the plan page downloads."""
+    return _yaml(_moved(document, document["year"], 0))
+
+
 def carried(document: dict[str, Any], *, to_year: int) -> dict[str, Any]:
     """`document` (a plan's validated mapping) with every date carried to `to_year`."""
     year = document["year"]
