@@ -1,5 +1,5 @@
 """A plan carried to another year: next year's draft, written when a year closes, and the demo
-year that `make run` shows.
+year that `make run` shows; and the plan in force as a file to download (`plan_yaml`).
 
 The dates keep their day and month (29/02 becomes 28/02), except that a deadline's last day and
 a meeting's day that fall on a weekend or a public holiday move to the working day before; the

@@ -11,11 +11,12 @@ from sqlmodel import Session, select
 
 from calendars.publish import publish_all
 from domain.plan_changes import plan_changes
+from domain.plan_schema import DeadlineRule
 from models.db import session_scope
 from models.links import Links
 from models.plan_file import read_plan
 from models.tables import AuditEvent, Deadline, Unit, YearPlan
-from tests.conftest import EXAMPLE_PLAN, same_site_client
+from tests.conftest import CSRF, EXAMPLE_PLAN, Clock, add_staff, running, same_site_client, sign_in
 from tests.test_admin import stored
 from tests.test_plan_hostile import alias_bomb
 
@@ -229,3 +230,25 @@ def test_the_summary_lists_moved_meetings_and_units_and_items_added_or_removed()
         f"Bỏ hạn nộp “{old.deadlines[0].title}” (hạn cuối 04/03/2020)",
         f"Bỏ đơn vị {old.units[-1].name}",
     ]
+
+
+def test_a_changed_deadline_rule_moves_every_last_day_in_the_summary():
+    old = read_plan(EXAMPLE_PLAN).document  # "trước ngày D": the last day is D - 1
+    new = old.model_copy(update={"deadline_rule": DeadlineRule.INCLUSIVE})  # D itself
+    moved_lines = plan_changes(old, new).moved
+    assert len(moved_lines) == len(old.deadlines)
+    assert moved_lines[0] == f"Hạn nộp “{old.deadlines[0].title}”: hạn cuối 04/03/2020 → 05/03/2020"
+
+
+def test_an_applied_plan_runs_the_apps_plan_change_hook_once(portal, db, plan_text):
+    """`thidua serve` passes the Prefect schedule sync as the hook; a refused apply skips it."""
+    add_staff(db.engine)
+    engines = []
+    with running(portal.settings, Clock(), on_plan_change=engines.append) as client:
+        client.headers["Origin"] = str(client.base_url).rstrip("/")
+        assert sign_in(client).status_code == 303
+        (client.csrf,) = set(CSRF.findall(client.get(PAGE).text))
+        form = apply_form(upload(client, moved(plan_text)).text)
+        assert client.post(f"{PAGE}/2020/ap-dung", data=form).status_code == 200
+        assert client.post(f"{PAGE}/2020/ap-dung", data=form).status_code == 409
+    assert [engine.url.database for engine in engines] == [db.engine.url.database]
