@@ -252,3 +252,20 @@ def test_an_applied_plan_runs_the_apps_plan_change_hook_once(portal, db, plan_te
         assert client.post(f"{PAGE}/2020/ap-dung", data=form).status_code == 200
         assert client.post(f"{PAGE}/2020/ap-dung", data=form).status_code == 409
     assert [engine.url.database for engine in engines] == [db.engine.url.database]
+
+
+def test_a_last_day_on_a_day_off_is_previewed_with_its_warning_and_a_missing_file_is_asked_for(
+    admin_portal, db, plan_text
+):
+    sunday = loaded_text(plan_text).replace("    date: 2020-06-20\n", "    date: 2020-06-22\n")
+    line = sunday.splitlines().index("    date: 2020-06-22") + 1
+    page = upload(admin_portal, sunday)  # "trước ngày 22/06": the last day is Sunday 21/06
+    assert page.status_code == 200 and "Cần lưu ý" in page.text
+    assert (
+        f"Dòng {line}, trường <code>deadlines[1].date</code>: hạn cuối nộp Chủ nhật, 21/06/2020 "
+        "là ngày nghỉ; ngày làm việc liền trước: Thứ Sáu, 19/06/2020" in page.text
+    )
+    before = stored(db.engine)
+    missing = upload(admin_portal, b"", name="")  # the form sent with no file chosen
+    assert missing.status_code == 422 and "Hãy chọn một tệp kế hoạch (.yaml)." in missing.text
+    assert stored(db.engine) == before
