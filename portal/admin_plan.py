@@ -23,7 +23,7 @@ from domain.reminders import Policy
 from models import queries
 from models.db import session_scope
 from models.next_plan import plan_yaml
-from models.plan_file import MAX_BYTES, PlanFileError, PlanProblem, read_plan_bytes
+from models.plan_file import MAX_BYTES, PlanFileError, read_plan_bytes
 from models.plan_store import PlanLoadError
 from models.tables import Bloc, Contact, YearPlan
 from models.timeline import build_timeline
@@ -127,19 +127,6 @@ def _pending(request: Request, digest: str) -> Path:
     return request.app.state.settings.data_dir / "plans" / "uploaded" / f"{digest}.yaml"
 
 
-def _problems(error: PlanFileError) -> list[dict]:
-    return [_problem(p) for p in error.problems]
-
-
-def _problem(problem: PlanProblem) -> dict:
-    return {
-        "file": problem.file,
-        "line": problem.line,
-        "field": problem.field,
-        "text": problem.message,
-    }
-
-
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -174,7 +161,7 @@ async def check(year: PlanYear, request: Request, user: SignedIn):
                 plan_file = read_plan_bytes(upload.content, name)
                 preview = preview_plan(session, plan, plan_file)
             except PlanFileError as error:
-                return _render(session, request, user, 422, year=year, problems=_problems(error))
+                return _render(session, request, user, 422, year=year, problems=error.problems)
             except PlanLoadError as error:
                 errors = [f"{name}: {_sentence(str(error))}"]
                 return _render(session, request, user, 422, year=year, errors=errors)
@@ -188,8 +175,9 @@ async def check(year: PlanYear, request: Request, user: SignedIn):
                 "summary": preview.summary,
                 "changes": preview.changes,
             }
-            warnings = [_problem(w) for w in plan_file.warnings]
-            return _render(session, request, user, year=year, preview=shown, warnings=warnings)
+            return _render(
+                session, request, user, year=year, preview=shown, warnings=plan_file.warnings
+            )
 
     return await to_thread.run_sync(try_it)
 
