@@ -31,6 +31,23 @@ class Policy:
     def from_rules(cls, rules: dict) -> "Policy":
         return cls(**{**rules, "before": tuple(rules.get("before", cls.before))})
 
+    def describe(self) -> str:
+        """The policy in Vietnamese, as the secretariat's plan page shows it."""
+        before = ", ".join(str(n) for n in sorted(self.before, reverse=True))
+        parts = [f"nhắc trước hạn {before} ngày làm việc"] if self.before else []
+        if self.on_day:
+            parts.append("nhắc vào ngày hạn cuối")
+        if self.max_overdue:
+            parts.append(
+                f"quá hạn: nhắc sau {self.after_first} ngày làm việc, rồi cứ {self.after_every} "
+                f"ngày làm việc một lần, nhiều nhất {self.max_overdue} lần; từ lần thứ "
+                f"{self.escalate_from} gửi cả lãnh đạo đơn vị và Văn phòng Khối"
+            )
+        else:
+            parts.append("không nhắc sau khi quá hạn")
+        text = "; ".join(parts)
+        return text[0].upper() + text[1:] + "."
+
 
 @dataclass(frozen=True, order=True)
 class Stage:

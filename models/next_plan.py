@@ -1,5 +1,5 @@
 """A plan carried to another year: next year's draft, written when a year closes, and the demo
-year that `make run` shows.
+year that `make run` shows; and the plan in force as a file to download (`plan_yaml`).
 
 The dates keep their day and month (29/02 becomes 28/02), except that a deadline's last day and
 a meeting's day that fall on a weekend or a public holiday move to the working day before; the
@@ -48,6 +48,11 @@ def demo_plan(document: dict[str, Any], *, to_year: int) -> str:
     """The YAML text of the demo year: the example plan carried to `to_year`."""
     header = DEMO_HEADER.format(year=to_year, previous=document["year"])
     return header + _yaml(carried(document, to_year=to_year))
+
+
+def plan_yaml(document: dict[str, Any]) -> str:
+    """The YAML text of a plan in force (`YearPlan.document`): what the plan page downloads."""
+    return _yaml(_moved(document, document["year"], 0))
 
 
 def carried(document: dict[str, Any], *, to_year: int) -> dict[str, Any]:

@@ -48,8 +48,13 @@ class PlanProblem:
     path: FieldPath
     message: str
 
+    @property
+    def field(self) -> str:
+        """The field's path as the file writes it: `deadlines[2].date`."""
+        return _format_path(self.path)
+
     def __str__(self) -> str:
-        where = _format_path(self.path)
+        where = self.field
         return (
             f"{self.file}:{self.line}: {where}: {self.message}"
             if where
@@ -75,19 +80,25 @@ class PlanFile:
 
 def read_plan(path: Path) -> PlanFile:
     """Parse and validate the plan at `path`; raise `PlanFileError` with every problem found."""
-    from domain.plan_warnings import day_off_warnings  # the holiday tables, only when reading
-
     name = str(path)
     try:
         with path.open("rb") as file:
             raw = file.read(MAX_BYTES + 1)  # never more: the "file" may be /dev/zero
     except OSError as error:
         raise _error(name, 0, f"không đọc được tệp: {_os_reason(error)}") from None
+    return read_plan_bytes(raw, name)
+
+
+def read_plan_bytes(raw: bytes, name: str) -> PlanFile:
+    """Parse and validate the content of a plan file (an upload: `name` is how errors and the
+    audit call it), as `read_plan` does; raise `PlanFileError` with every problem found."""
+    from domain.plan_warnings import day_off_warnings  # the holiday tables, only when reading
+
     document, lines = _parse(raw, name)
     warnings = tuple(
         PlanProblem(name, _line_of(lines, p), p, m) for p, m in day_off_warnings(document)
     )
-    return PlanFile(path, document, hashlib.sha256(raw).hexdigest(), warnings)
+    return PlanFile(Path(name), document, hashlib.sha256(raw).hexdigest(), warnings)
 
 
 def parse_plan(raw: bytes, name: str) -> PlanDocument:

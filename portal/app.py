@@ -8,6 +8,7 @@ from datetime import datetime
 
 import anyio
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings, get_settings
@@ -15,6 +16,7 @@ from models.db import make_engine
 from portal import (
     admin,
     admin_mail,
+    admin_plan,
     api,
     ballots,
     downloads,
@@ -32,8 +34,15 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def create_app(settings: Settings | None = None, clock: Clock = sign_in.system_clock) -> FastAPI:
-    """The app; `clock` gives each request's instant where sessions and sign-in delays need it."""
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock = sign_in.system_clock,
+    *,
+    on_plan_change: Callable[[Engine], None] | None = None,
+) -> FastAPI:
+    """The app; `clock` gives each request's instant where sessions and sign-in delays need it;
+    `on_plan_change(engine)` runs after the plan page applied a plan (`thidua serve` brings the
+    Prefect schedules in step with it, as `thidua plan load` does)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -81,7 +90,9 @@ def create_app(settings: Settings | None = None, clock: Clock = sign_in.system_c
     app.include_router(sign_in.router)
     app.include_router(admin.router)
     app.include_router(admin_mail.router)
+    app.include_router(admin_plan.router)
     app.state.clock = clock
+    app.state.on_plan_change = on_plan_change
     errors.install(app)
     sign_in.install(app)
     app.add_middleware(limits.BodyLimit, max_bytes=settings.max_request_bytes)

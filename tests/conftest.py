@@ -223,9 +223,10 @@ def smtp_server():
 
 
 @contextmanager
-def running(settings, clock=None) -> Iterator:
+def running(settings, clock=None, **options) -> Iterator:
     """The web app on a real loopback port (uvicorn in a thread), and an httpx client for it;
-    `clock` (a `Clock`) stands for the system clock where sessions and sign-in delays read it."""
+    `clock` (a `Clock`) stands for the system clock where sessions and sign-in delays read it;
+    `options` go to `create_app`."""
     import threading
     import time
 
@@ -235,7 +236,7 @@ def running(settings, clock=None) -> Iterator:
     from portal.app import create_app
 
     port = free_port()
-    app = create_app(settings, clock) if clock else create_app(settings)
+    app = create_app(settings, clock, **options) if clock else create_app(settings, **options)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

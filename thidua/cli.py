@@ -94,17 +94,17 @@ def plan_check(file: PlanPath) -> None:
 @user_errors
 def plan_load(file: PlanPath) -> None:
     """Nạp (hoặc cập nhật) kế hoạch vào cơ sở dữ liệu; nạp lại tệp không đổi thì không thay đổi gì."""
-    from calendars.publish import publish_feeds
     from config.settings import get_settings
     from models.db import session_scope
     from models.plan_file import read_plan
-    from models.plan_store import load_plan
+    from operations.plans import load_and_publish
 
     plan_file = read_plan(file)
     engine = open_engine()
     with session_scope(engine) as session:
-        result = load_plan(session, plan_file, actor=getpass.getuser())
-        publish_feeds(session, settings=get_settings(), as_of=datetime.now(UTC))
+        result = load_and_publish(
+            session, get_settings(), plan_file, actor=getpass.getuser(), at=datetime.now(UTC)
+        )
     doc = plan_file.document
     if result.created or result.changes:
         _sync_prefect_schedules(engine)
@@ -242,7 +242,7 @@ def plan_show(year: Year = None, bloc: BlocCode = None) -> None:
     from domain.dates import fmt_day
     from models import queries
     from models.tables import Contact
-    from thidua.timeline import build_timeline
+    from models.timeline import build_timeline
 
     with Session(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
@@ -498,7 +498,7 @@ def serve(
     from portal.app import create_app
     from portal.server_log import log_config
 
-    app = create_app(settings)
+    app = create_app(settings, on_plan_change=_sync_prefect_schedules)
     uvicorn.run(app, host=host, port=port, log_config=log_config(), log_level="info")
 
 
