@@ -103,6 +103,7 @@ CONTEXTS = {
             "crashed": False,
         }
     },
+    "unit_links": {},
 }
 
 
