@@ -366,3 +366,20 @@ def receipt_drafts(
         )
         for email in state.focal_points[unit.id].emails
     ]
+
+
+def links_drafts(state: PlanState, unit: Unit, asked_at: datetime) -> list[Draft]:
+    """The unit's private links, sent again to its focal point because the secretariat asked
+    at `asked_at` (each request is a new email)."""
+    message = render("unit_links", {**common_context(state, unit.name, unit), "unit": unit.name})
+    return [
+        Draft(
+            key=f"links:{state.plan_id}:{unit.id}:{asked_at.isoformat()}:{email}",
+            recipient=email,
+            stage="links",
+            message=message,
+            plan_id=state.plan_id,
+            unit_id=unit.id,
+        )
+        for email in state.focal_points[unit.id].emails
+    ]

@@ -11,6 +11,7 @@ NAMES = {
     "results": "kết quả thi đua",
     "run-failed": "báo lỗi khi chạy",
     "letter": "thư của Văn phòng khối",
+    "links": "gửi lại đường dẫn riêng",
 }
 
 

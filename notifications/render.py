@@ -23,6 +23,7 @@ MESSAGES = (
     "results",
     "run_failed",
     "letter",
+    "unit_links",
 )
 
 ENVIRONMENT = Environment(

@@ -17,6 +17,7 @@ from portal import (
     admin,
     admin_mail,
     admin_plan,
+    admin_unit,
     api,
     ballots,
     downloads,
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(admin_mail.router)
     app.include_router(admin_plan.router)
+    app.include_router(admin_unit.router)
     app.state.clock = clock
     app.state.on_plan_change = on_plan_change
     errors.install(app)

@@ -46,6 +46,12 @@ def download(token: str, file_id: FileId, request: Request) -> Response:
             .join(Submission, Submission.id == SubmissionFile.submission_id)
             .where(SubmissionFile.id == file_id, Submission.unit_id == unit_id)
         ).one_or_none()
+    return file_response(request, file)
+
+
+def file_response(request: Request, file: SubmissionFile | None) -> Response:
+    """The stored file as an attachment under its own name; not found when there is no file or
+    its content is missing from the store."""
     if file is None or not re.fullmatch(r"[0-9a-f]{64}", file.sha256):
         return not_found()
     path = path_of(request.app.state.settings.files_dir, file.sha256)

@@ -31,7 +31,7 @@ from notifications.mailer import send_outbox
 from operations.intake import take_submission
 from portal.limits import read_form
 from portal.score_workbook import build_template, read_workbook
-from portal.sent import prefill, typed_form, version_view
+from portal.sent import files_at, prefill, typed_form, version_view
 from portal.year_end_sections import ballot_sections, score_sections
 
 router = APIRouter(include_in_schema=False)
@@ -128,7 +128,9 @@ def unit_page_response(
                     "state": state.value,
                     "state_class": STATE_CLASSES[state],
                     "history": [
-                        version_view(s, files, token=token, kind=d.kind, view=views[plan.year])
+                        version_view(
+                            s, files, files_at=files_at(token), kind=d.kind, view=views[plan.year]
+                        )
                         for s, files in entries
                     ],
                     "form": typed_form(d.kind, typed[1])

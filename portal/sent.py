@@ -17,20 +17,26 @@ CHANNELS = {
 }
 
 
+def files_at(token: str) -> str:
+    """The unit's private address of its files (relative to the portal): each at /ID."""
+    return f"/don-vi/{token}/tep"
+
+
 def file_url(token: str, file: SubmissionFile) -> str:
     """The unit's private address of one of its files (relative to the portal)."""
-    return f"/don-vi/{token}/tep/{file.id}"
+    return f"{files_at(token)}/{file.id}"
 
 
 def version_view(
     submission: Submission,
     files: list[SubmissionFile],
     *,
-    token: str,
+    files_at: str,
     kind: str,
     view: SheetView,
 ) -> dict:
-    """One version as the unit's page lists it: when, how, its files, its data and its note."""
+    """One version as the unit's page lists it: when, how, its files (each downloaded at
+    `files_at`/its id), its data and its note."""
     data = submission.data or {}
     accepted = submission.status == "accepted"
     return {
@@ -42,7 +48,7 @@ def version_view(
         "files": [
             {
                 "name": f.filename,
-                "url": file_url(token, f),
+                "url": f"{files_at}/{f.id}",
                 "size": size_text(f.size),
                 "criterion": f.criterion_code,
             }

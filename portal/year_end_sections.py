@@ -67,19 +67,21 @@ def score_sections(
                 "total": points(score.total),
                 "self_total": points(score.self_total),
                 "done": score.verified,
-                "changed": [_changed(line) for line in score.lines if line.changed],
+                "changed": [line_view(line) for line in score.lines if line.changed],
                 "head": head.name,
             }
         )
     return sections
 
 
-def _changed(line: Line) -> dict:
+def line_view(line: Line) -> dict:
+    """An item as the verification shows it: the unit's points, the verified ones (a dash
+    before the bloc verified it), the reason."""
     sign = "−" if line.item.kind == "penalty" else ""
     return {
         "code": line.item.code,
         "name": line.item.name,
         "self": sign + points(line.self_points or 0),
-        "verified": sign + points(line.verified_points),
+        "verified": "—" if line.verified_points is None else sign + points(line.verified_points),
         "reason": line.reason,
     }

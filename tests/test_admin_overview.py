@@ -3,6 +3,7 @@ version and when it came, the late and missing filters, the Excel export, and a 
 of queries whatever the number of units."""
 
 import io
+import re
 from datetime import UTC, datetime
 
 import httpx
@@ -30,12 +31,14 @@ def _record(admin_portal, unit: str, received_at: str) -> None:
 
 
 def _row(page: str, unit: str) -> str:
-    return page.split(f'<th scope="row">{unit}</th>', 1)[1].split("</tr>", 1)[0]
+    return page.split(f">{unit}</a></th>", 1)[1].split("</tr>", 1)[0]
 
 
 def _units_shown(page: str) -> list[str]:
     body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return [part.split("</th>", 1)[0] for part in body.split('<th scope="row">')[1:]]
+    return re.findall(
+        r'<th scope="row"><a href="/quan-tri/don-vi/2020/[^"]+">([^<]+)</a></th>', body
+    )
 
 
 def _recorded(admin_portal) -> None:

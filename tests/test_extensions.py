@@ -45,7 +45,7 @@ def _feed_body(db, key: str) -> bytes:
 
 def _first_cell(page: str, unit: str) -> str:
     """The unit's cell of the overview's first deadline (the registration)."""
-    return re.search(rf'<th scope="row">{unit}</th><td>(.*?)</td>', page).group(1)
+    return re.search(rf'<th scope="row"><a [^>]*>{unit}</a></th><td>(.*?)</td>', page).group(1)
 
 
 def _served_feed(client: httpx.Client, portal, db, code: str, containing: str) -> str:

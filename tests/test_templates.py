@@ -107,6 +107,7 @@ CONTEXTS = {
         "title": "Giấy mời họp giao ban",
         "paragraphs": [["Kính mời đại diện lãnh đạo đơn vị dự họp", "lúc 08:00"], ["Đề nghị."]],
     },
+    "unit_links": {},
 }
 
 

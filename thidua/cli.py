@@ -428,32 +428,25 @@ def calendar_urls(year: Year = None, bloc: BlocCode = None) -> None:
 
 def _rotate(unit: str, year: int | None, bloc: str | None, purpose: str) -> str:
     """Revoke a unit's private link for `purpose`, issue the next one, republish the feeds
-    (a static copy of a private feed is named by its token) and return the new URL."""
-    from calendars.publish import publish_feeds
+    and return the new URL."""
     from config.settings import get_settings
     from models import queries
-    from models.access import rotate_token
     from models.db import session_scope
-    from models.tables import AuditEvent
+    from operations.unit_links import rotate_link
 
     settings = get_settings()
-    now = datetime.now(UTC)
     with session_scope(open_engine()) as session:
         _, plan = queries.find_plan(session=session, year=year, bloc=bloc)
         found = find_unit(session, plan, unit)
-        rotate_token(
-            session, key=settings.signing_key(), unit_id=found.id, purpose=purpose, as_of=now
+        rotate_link(
+            session,
+            settings,
+            plan=plan,
+            unit=found,
+            purpose=purpose,
+            actor=getpass.getuser(),
+            at=datetime.now(UTC),
         )
-        session.add(
-            AuditEvent(
-                actor=getpass.getuser(),
-                action=f"{purpose}.rotated",
-                entity="Unit",
-                key=found.code,
-                plan_id=plan.id,
-            )
-        )
-        publish_feeds(session, settings=settings, as_of=now)
         links = _links()
         return (
             links.unit_feed_url(session, found.id)
