@@ -14,6 +14,7 @@ from config.settings import Settings, get_settings
 from models.db import make_engine
 from portal import (
     admin,
+    admin_audit,
     api,
     ballots,
     downloads,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock = sign_in.system_c
     app.include_router(api.router)
     app.include_router(sign_in.router)
     app.include_router(admin.router)
+    app.include_router(admin_audit.router)
     app.state.clock = clock
     errors.install(app)
     sign_in.install(app)
