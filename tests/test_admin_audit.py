@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, delete, select
 
 from domain.audit import ACTION_NAMES
-from models.tables import AuditEvent, YearPlan
+from models.tables import AuditEvent, Unit, YearPlan
 from tests.conftest import ROOT
 from tests.test_admin_overview import _add_units
 
@@ -35,8 +35,6 @@ def _entries(page: str) -> list[str]:
 
 
 def _unit_id(db, code: str) -> int:
-    from models.tables import Unit
-
     with Session(db.engine) as session:
         return session.exec(select(Unit.id).where(Unit.code == code)).one()
 
