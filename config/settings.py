@@ -44,9 +44,17 @@ class Settings(BaseSettings):
     max_request_bytes: int = 50_000_000  # a whole request: every file and field of one form
     collect_sources: list[CollectSource] = []  # JSON in THIDUA_COLLECT_SOURCES
     admin_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)  # a /quan-tri sign-in lasts
+    # Retired (HTTP Basic for /quan-tri, replaced by `thidua admin add`): read only to warn.
+    admin_user: str | None = None
+    admin_password: SecretStr | None = None
     # Prefect's own variable, read here so that a command learns whether a Prefect server is
     # configured without importing Prefect (seconds): `plan load` syncs the schedules when set.
     prefect_api_url: str | None = Field(default=None, validation_alias="PREFECT_API_URL")
+
+    @property
+    def retired_basic_credentials(self) -> bool:
+        """Whether THIDUA_ADMIN_USER or THIDUA_ADMIN_PASSWORD is still set (no longer read)."""
+        return self.admin_user is not None or self.admin_password is not None
 
     @property
     def files_dir(self) -> Path:

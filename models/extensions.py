@@ -97,3 +97,52 @@ def describe(unit: Unit, deadline: Deadline, row: Extension) -> str:
         f"Đã gia hạn “{deadline.title}” cho {unit.name} đến hết ngày {fmt_date(row.until)} "
         f"(hạn cuối của kế hoạch: {fmt_date(last_day(deadline.due_at))})."
     )
+
+
+def remove_extension(
+    session: Session,
+    *,
+    plan: YearPlan,
+    unit_code: str,
+    deadline_code: str,
+    actor: str,
+    at: datetime,
+) -> tuple[Unit, Deadline]:
+    """Take the unit's extension on the deadline away, audited under `actor`: it follows the
+    plan's own last day again. `ExtensionRefused` and nothing stored when it has none."""
+    unit, deadline = find_target(
+        session, plan=plan, unit_code=unit_code, deadline_code=deadline_code
+    )
+    row = session.exec(
+        select(Extension).where(Extension.deadline_id == deadline.id, Extension.unit_id == unit.id)
+    ).one_or_none()
+    if row is None:
+        raise ExtensionRefused([f"Gia hạn: {unit.name} không được gia hạn “{deadline.title}”."])
+    session.delete(row)
+    session.add(
+        AuditEvent(
+            at=at,
+            actor=actor,
+            action="extend.removed",
+            entity="Deadline",
+            key=f"{deadline.code}/{unit.code}",
+            plan_id=plan.id,
+            details={
+                "unit": unit.code,
+                "deadline": deadline.code,
+                "last_day": last_day(deadline.due_at).isoformat(),
+                "previous_until": row.until.isoformat(),
+                "reason": row.reason,
+            },
+        )
+    )
+    session.flush()
+    return unit, deadline
+
+
+def describe_removal(unit: Unit, deadline: Deadline) -> str:
+    """The confirmation shown after an extension is taken away, in Vietnamese."""
+    return (
+        f"Đã hủy gia hạn “{deadline.title}” cho {unit.name}: hạn cuối trở lại "
+        f"hết ngày {fmt_date(last_day(deadline.due_at))}."
+    )

@@ -1,18 +1,20 @@
 """The secretariat's accounts: passwords (argon2), server-side sessions and failed sign-ins.
 
 A session's cookie carries a random token; the database keeps only its SHA-256, so a copy of
-the database does not sign anyone in. Setting a password ends every session of the account.
+the database does not sign anyone in. Setting a password ends every session of the account;
+removing the account ends them too and it never signs in again (its row and audit history stay).
 """
 
 import hashlib
 import math
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, delete, func, select
 
 from domain.sign_in import FORGET_AFTER_SECONDS, delay_after
 from models.db import insert_or_ignore
@@ -77,7 +79,10 @@ def add_account(
 ) -> StaffAccount:
     """A new account `name` with `password`; refused if the name is taken."""
     check_name(name)
-    if find_account(session, name) is not None:
+    existing = find_account(session, name)
+    if existing is not None and existing.removed_at is not None:
+        raise AccountError(f"tài khoản “{name}” đã bị gỡ: hãy dùng một tên khác")
+    if existing is not None:
         raise AccountError(f"tài khoản “{name}” đã có: đổi mật khẩu bằng `thidua admin password`")
     account = StaffAccount(
         name=name,
@@ -93,9 +98,7 @@ def add_account(
 
 def set_password(session: Session, *, name: str, password: str, actor: str, at: datetime) -> int:
     """Give account `name` a new password and end its sessions; returns how many ended."""
-    account = find_account(session, name)
-    if account is None:
-        raise AccountError(f"không có tài khoản “{name}”: tạo bằng `thidua admin add {name}`")
+    account = live_account(session, name)
     account.password_hash = _hasher().hash(check_password(password))
     account.password_set_at = at
     session.add(account)
@@ -105,9 +108,63 @@ def set_password(session: Session, *, name: str, password: str, actor: str, at: 
     return ended.rowcount
 
 
+def live_account(session: Session, name: str) -> StaffAccount:
+    """The account `name`, refused (`AccountError`) when there is none or it was removed."""
+    account = find_account(session, name)
+    if account is None:
+        raise AccountError(f"không có tài khoản “{name}”: tạo bằng `thidua admin add {name}`")
+    if account.removed_at is not None:
+        raise AccountError(f"tài khoản “{name}” đã bị gỡ")
+    return account
+
+
+def remove_account(session: Session, *, name: str, actor: str, at: datetime) -> int:
+    """Remove account `name`: it can no longer sign in and its sessions end at once; its row
+    stays, so its name in the audit log still names it. Returns how many sessions ended."""
+    account = live_account(session, name)
+    account.removed_at = at
+    session.add(account)
+    ended = session.exec(delete(StaffSession).where(StaffSession.account_id == account.id))
+    audit(
+        session,
+        actor=actor,
+        action="staff.removed",
+        name=name,
+        at=at,
+        sessions_ended=ended.rowcount,
+    )
+    session.flush()
+    return ended.rowcount
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    name: str
+    created_at: datetime
+    last_sign_in: datetime | None  # from the audit log
+    removed_at: datetime | None
+
+
+def list_accounts(session: Session) -> list[AccountRow]:
+    """Every account by name, with its last sign-in (two queries)."""
+    last = dict(
+        session.exec(
+            select(AuditEvent.key, func.max(AuditEvent.at))
+            .where(AuditEvent.action == "staff.signed_in", AuditEvent.entity == "StaffAccount")
+            .group_by(AuditEvent.key)
+        ).all()
+    )
+    return [
+        AccountRow(a.name, a.created_at, last.get(a.name), a.removed_at)
+        for a in session.exec(select(StaffAccount).order_by(StaffAccount.name)).all()
+    ]
+
+
 def lookup(session: Session, name: str) -> StaffAccount | None:
-    """The account a sign-in names, or None (a name no account could have included)."""
-    return find_account(session, name) if NAME.fullmatch(name) else None
+    """The account a sign-in names, or None (a name no account could have included, or a
+    removed account)."""
+    account = find_account(session, name) if NAME.fullmatch(name) else None
+    return account if account is not None and account.removed_at is None else None
 
 
 def password_matches(account: StaffAccount | None, password: str) -> bool:
@@ -174,7 +231,8 @@ def session_account(session: Session, *, token: str, at: datetime) -> StaffAccou
     ).one_or_none()
     if row is None or row.expires_at <= at:
         return None
-    return session.get(StaffAccount, row.account_id)
+    account = session.get(StaffAccount, row.account_id)
+    return account if account.removed_at is None else None
 
 
 def close_session(session: Session, *, token: str) -> None:

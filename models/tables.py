@@ -449,6 +449,7 @@ class StaffAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = _instant(default_factory=utcnow)
     password_set_at: datetime = _instant(default_factory=utcnow)
+    removed_at: datetime | None = _instant(default=None)  # removed: no sign-in, no session
 
 
 class StaffSession(SQLModel, table=True):

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from documents.text import points
 from documents.verification_sheet import UnreadableSheet, read_verification_sheet
-from domain.dates import local_instant
+from domain.dates import fmt_date, last_day, local_instant
 from domain.extensions import read_day
 from domain.scoring import rank
 from domain.uploads import KINDS
@@ -24,11 +24,11 @@ from models import queries
 from models.db import session_scope
 from models.extensions import ExtensionRefused
 from models.overview import FILTERS, overview
-from models.pauses import PauseRefused, add_pause
+from models.pauses import PauseRefused, add_pause, remove_pause
 from models.scores import sheet_view
-from models.tables import Bloc, Deadline, Unit, YearPlan
+from models.tables import Bloc, Deadline, Extension, ReminderPause, Unit, YearPlan
 from models.year_end import YearEndError, import_verification, unit_scores, verify_score
-from operations.extensions import extend_deadline
+from operations.extensions import cancel_extension, extend_deadline
 from operations.intake import take_submission
 from operations.year_end_documents import verification_sheet
 from portal.limits import read_form
@@ -61,6 +61,7 @@ def _render(
                 "rows": table.only(only),
                 "sheet_items": sheet_view(session, plan=plan).items,
                 "ranking": _ranking(session, plan, {row.code: row.unit for row in table.rows}),
+                **_plan_changes(session, plan),
             }
         )
     return render_page(
@@ -73,6 +74,47 @@ def _render(
         message=extra.get("message"),
         errors=extra.get("errors", []),
     )
+
+
+def _plan_changes(session: Session, plan: YearPlan) -> dict[str, list[dict]]:
+    """The plan's extensions and pauses as the page lists them (two queries)."""
+    extensions = session.exec(
+        select(Extension, Deadline, Unit)
+        .join(Deadline, Deadline.id == Extension.deadline_id)
+        .join(Unit, Unit.id == Extension.unit_id)
+        .where(Deadline.plan_id == plan.id)
+        .order_by(Deadline.due_at, Unit.name)
+    ).all()
+    pauses = session.exec(
+        select(ReminderPause, Unit.name)
+        .outerjoin(Unit, Unit.id == ReminderPause.unit_id)
+        .where(ReminderPause.plan_id == plan.id)
+        .order_by(ReminderPause.starts_on, ReminderPause.id)
+    ).all()
+    return {
+        "extensions": [
+            {
+                "unit": unit,
+                "deadline": deadline,
+                "last_day": fmt_date(last_day(deadline.due_at)),
+                "until": fmt_date(row.until),
+                "reason": row.reason,
+                "by": row.granted_by,
+            }
+            for row, deadline, unit in extensions
+        ],
+        "pauses": [
+            {
+                "id": row.id,
+                "whom": name or "Mọi đơn vị của khối",
+                "from": fmt_date(row.starts_on),
+                "to": fmt_date(row.ends_on),
+                "reason": row.reason,
+                "by": row.created_by,
+            }
+            for row, name in pauses
+        ],
+    }
 
 
 def _ranking(session: Session, plan: YearPlan, names: dict[str, str]) -> list[dict]:
@@ -245,6 +287,40 @@ async def pause(year: PlanYear, request: Request, user: SignedIn):
             starts_on=read_day(fields.get("from", "")),
             ends_on=read_day(fields.get("to", "")),
             reason=fields.get("reason", ""),
+            actor=user.name,
+            at=now(request),
+        )
+
+    return await _plan_change(year, request, user, act)
+
+
+@router.post("/quan-tri/huy-gia-han/{year}", response_class=HTMLResponse)
+async def unextend(year: PlanYear, request: Request, user: SignedIn):
+    """Take one unit's extension on one deadline away, audited."""
+
+    def act(session, plan, fields: dict[str, str]) -> str:
+        return cancel_extension(
+            session,
+            plan=plan,
+            unit_code=fields.get("unit", ""),
+            deadline_code=fields.get("deadline", ""),
+            actor=user.name,
+            at=now(request),
+        )
+
+    return await _plan_change(year, request, user, act)
+
+
+@router.post("/quan-tri/huy-tam-dung/{year}", response_class=HTMLResponse)
+async def unpause(year: PlanYear, request: Request, user: SignedIn):
+    """Take one pause of reminders away, audited."""
+
+    def act(session, plan, fields: dict[str, str]) -> str:
+        pause_id = fields.get("pause", "")
+        return remove_pause(
+            session,
+            plan=plan,
+            pause_id=int(pause_id) if pause_id.isdigit() and len(pause_id) < 10 else None,
             actor=user.name,
             at=now(request),
         )

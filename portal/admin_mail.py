@@ -14,7 +14,7 @@ from typing import Annotated
 from anyio import to_thread
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi import Path as FastAPIPath
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, select
 
 from domain.dates import TZ, fmt_date
@@ -125,6 +125,18 @@ def _render(
         message=extra.get("message"),
         errors=extra.get("errors", []),
     )
+
+
+@router.get("/quan-tri/thu")
+def mail_of_the_year(request: Request, user: SignedIn) -> RedirectResponse:
+    """The workspace's menu link: the mail of the latest active plan."""
+    with session_scope(request.app.state.engine) as session:
+        year = session.exec(
+            select(YearPlan.year).where(YearPlan.state == "active").order_by(YearPlan.year.desc())
+        ).first()
+    if year is None:
+        raise HTTPException(404)
+    return RedirectResponse(f"/quan-tri/thu/{year}", status_code=303)
 
 
 @router.get("/quan-tri/thu/{year}", response_class=HTMLResponse)

@@ -15,6 +15,7 @@ from config.settings import Settings, get_settings
 from models.db import make_engine
 from portal import (
     admin,
+    admin_audit,
     admin_mail,
     admin_plan,
     admin_unit,
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(sign_in.router)
     app.include_router(admin.router)
+    app.include_router(admin_audit.router)
     app.include_router(admin_mail.router)
     app.include_router(admin_plan.router)
     app.include_router(admin_unit.router)

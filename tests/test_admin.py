@@ -1,5 +1,7 @@
 """The secretariat's page: shows the state, records paper, verifies scores (signed in)."""
 
+import re
+
 from sqlmodel import Session, SQLModel, select
 
 from models.tables import Submission
@@ -109,3 +111,25 @@ def test_admin_addresses_with_an_impossible_year_answer_404_not_500(admin_portal
         response = admin_portal.request(method, path, data=data)
         assert response.status_code == 404 and "Không tìm thấy" in response.text, path
     assert stored(db.engine) == before
+
+
+def test_every_page_of_the_workspace_has_one_menu_with_its_own_page_marked(admin_portal):
+    """The four pages of the menu, and a unit's page, carry the same menu; the mail link finds
+    the active plan's year."""
+    pages = {
+        "/quan-tri": "Tình hình nộp hồ sơ",
+        "/quan-tri/ke-hoach": "Kế hoạch năm",
+        "/quan-tri/thu/2020": "Thư điện tử",
+        "/quan-tri/nhat-ky": "Nhật ký thao tác",
+        "/quan-tri/don-vi/2020/syt": None,
+    }
+    for path, current in pages.items():
+        page = admin_portal.get(path)
+        assert page.status_code == 200, path
+        (menu,) = re.findall(r'<nav aria-label="Trang quản trị">(.*?)</nav>', page.text, re.S)
+        links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', menu)
+        marked = re.findall(r'<strong aria-current="page">([^<]+)</strong>', menu)
+        assert marked == ([current] if current else []), path
+        assert len(links) + len(marked) == 4, path
+    mail = admin_portal.get("/quan-tri/thu")
+    assert (mail.status_code, mail.headers["location"]) == (303, "/quan-tri/thu/2020")

@@ -13,7 +13,15 @@ import typer
 from thidua.cli_admin import admin_app
 from thidua.cli_extend import deadline_app
 from thidua.cli_plan_import import plan_import
-from thidua.cli_support import BlocCode, Year, fail, find_unit, open_engine, user_errors
+from thidua.cli_support import (
+    BlocCode,
+    Year,
+    fail,
+    find_unit,
+    open_engine,
+    user_errors,
+    warn_retired_settings,
+)
 from thidua.cli_year_end import rehearse_command, score_app, vote_app
 
 if TYPE_CHECKING:  # the commands import what they use when they run
@@ -485,6 +493,7 @@ def serve(
     """Chạy máy chủ web: lịch iCalendar (và cổng nộp hồ sơ)."""
     from config.settings import get_settings
 
+    warn_retired_settings()
     settings = get_settings()
     import uvicorn
 
@@ -616,4 +625,5 @@ def up(
     """Chạy toàn bộ hệ thống: máy chủ Prefect và giao diện, worker, cổng thông tin và lịch (Ctrl-C để dừng)."""
     from thidua.service import run
 
+    warn_retired_settings()
     raise typer.Exit(run(host=host, port=port, prefect_port=prefect_port))

@@ -1,6 +1,6 @@
 """`thidua deadline extend` gives one unit more time on one deadline (gia hạn);
 `thidua deadline pause` stops the reminders of the plan or of one unit for some days (tạm dừng
-nhắc). Both audited under the OS user."""
+nhắc); `unextend` and `unpause` take them away. All audited under the OS user."""
 
 import getpass
 from datetime import UTC, datetime
@@ -11,7 +11,7 @@ import typer
 from thidua.cli_support import BlocCode, Year, fail, open_engine, user_errors
 
 deadline_app = typer.Typer(
-    help="Hạn nộp: gia hạn cho một đơn vị, tạm dừng nhắc hạn.", no_args_is_help=True
+    help="Hạn nộp: gia hạn cho một đơn vị, tạm dừng nhắc hạn, và hủy chúng.", no_args_is_help=True
 )
 
 
@@ -75,6 +75,62 @@ def deadline_pause(
             reason=reason,
             actor=getpass.getuser(),
             at=datetime.now(UTC),
+        )
+
+    _change_active_plan(year, bloc, act, refused=PauseRefused)
+
+
+@deadline_app.command("unextend")
+@user_errors
+def deadline_unextend(
+    unit: Annotated[str, typer.Argument(help="Mã đơn vị trong kế hoạch (ví dụ syt).")],
+    deadline: Annotated[str, typer.Argument(help="Mã hạn nộp trong kế hoạch (ví dụ dang-ky).")],
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Hủy gia hạn của một đơn vị: nhắc, trạng thái, trang và lịch riêng của đơn vị tính lại
+    theo hạn cuối của kế hoạch."""
+    from models.extensions import ExtensionRefused
+    from operations.extensions import cancel_extension
+
+    def act(session, plan) -> str:
+        return cancel_extension(
+            session,
+            plan=plan,
+            unit_code=unit,
+            deadline_code=deadline,
+            actor=getpass.getuser(),
+            at=datetime.now(UTC),
+        )
+
+    _change_active_plan(year, bloc, act, refused=ExtensionRefused)
+
+
+@deadline_app.command("unpause")
+@user_errors
+def deadline_unpause(
+    start: Annotated[
+        str, typer.Option("--from", help="Ngày bắt đầu của lần tạm dừng, YYYY-MM-DD.")
+    ],
+    end: Annotated[str, typer.Option("--to", help="Ngày kết thúc của lần tạm dừng, YYYY-MM-DD.")],
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="Đơn vị (mã) của lần tạm dừng; để trống là cả khối."),
+    ] = None,
+    year: Year = None,
+    bloc: BlocCode = None,
+) -> None:
+    """Hủy một lần tạm dừng nhắc (cho cả khối hoặc một đơn vị, đúng những ngày đã cho); việc
+    nhắc hạn tiếp tục từ lần chạy sau."""
+    from domain.extensions import read_day
+    from models.pauses import PauseRefused, find_pause, remove_pause
+
+    def act(session, plan) -> str:
+        pause_id = find_pause(
+            session, plan=plan, unit_code=unit, starts_on=read_day(start), ends_on=read_day(end)
+        )
+        return remove_pause(
+            session, plan=plan, pause_id=pause_id, actor=getpass.getuser(), at=datetime.now(UTC)
         )
 
     _change_active_plan(year, bloc, act, refused=PauseRefused)

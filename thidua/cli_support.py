@@ -36,6 +36,21 @@ USER_ERRORS = [
 _engines: list["Engine"] = []  # opened by the running command
 
 
+RETIRED_BASIC = (
+    "Cảnh báo: THIDUA_ADMIN_USER / THIDUA_ADMIN_PASSWORD (mật khẩu HTTP Basic cũ của /quan-tri) "
+    "không còn được dùng và bị bỏ qua. Hãy xoá hai biến này khỏi cấu hình và tạo tài khoản cho "
+    "từng cán bộ bằng `thidua admin add TÊN`."
+)
+
+
+def warn_retired_settings() -> None:
+    """On stderr, a warning when the retired Basic credentials settings are still set."""
+    from config.settings import get_settings
+
+    if get_settings().retired_basic_credentials:
+        typer.echo(RETIRED_BASIC, err=True)
+
+
 def fail(message: str) -> typer.Exit:
     typer.echo(f"Lỗi: {message}", err=True)
     return typer.Exit(1)

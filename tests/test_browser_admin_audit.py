@@ -1,0 +1,72 @@
+"""The audit page and the cancelling of a pause in a real browser (Debian chromium): a clerk
+pauses a unit's reminders, finds it in the audit log filtered by unit and account, and takes
+the pause away with its "Hủy" button. Screenshots at phone and desktop widths."""
+
+from sqlmodel import Session, select
+
+from models.tables import ReminderPause
+from tests.conftest import ADMIN_AUTH, add_staff
+from tests.test_browser import SCREENSHOTS, browser, page  # noqa: F401 (the fixtures)
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _shots(browser_page, name: str, db, part=None) -> None:
+    """The page (or only `part`, a locator) at desktop then phone width (the viewport the
+    test goes on with)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("may-tinh", DESKTOP), ("dien-thoai", PHONE)):
+        browser_page.set_viewport_size(size)
+        path = SCREENSHOTS / f"{name}-{label}-{db.engine.dialect.name}.png"
+        if part is None:
+            browser_page.screenshot(path=path, full_page=True)
+        else:
+            part.screenshot(path=path)
+
+
+def test_a_clerk_filters_the_audit_log_and_cancels_a_pause_in_a_browser(portal, page, db):  # noqa: F811
+    add_staff(db.engine)
+    base = str(portal.base_url).rstrip("/")
+    page.goto(base + "/quan-tri/dang-nhap")
+    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
+    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
+    page.get_by_role("button", name="Đăng nhập").click()
+    assert page.url == base + "/quan-tri"
+
+    page.locator("#p-unit-2020").select_option("syt")
+    page.locator("#p-from-2020").fill("2020-02-24")
+    page.locator("#p-to-2020").fill("2020-02-26")
+    page.locator("#p-reason-2020").fill("Đơn vị chuyển trụ sở")
+    page.get_by_role("button", name="Tạm dừng nhắc").click()
+    assert "Đã tạm dừng nhắc hạn cho Sở Y tế" in page.locator("[role=status]").inner_text()
+
+    page.get_by_role("link", name="Nhật ký thao tác").click()
+    assert page.url == base + "/quan-tri/nhat-ky"
+    page.get_by_label("Đơn vị").select_option(label="Sở Y tế")
+    page.get_by_label("Tài khoản thực hiện").fill("vanphong")
+    page.get_by_role("button", name="Lọc nhật ký").click()
+    assert "don_vi=" in page.url and "tai_khoan=vanphong" in page.url
+    summary = page.locator("[role=status]").inner_text()
+    assert summary.startswith("1 thao tác về Sở Y tế của tài khoản vanphong")
+    entry = page.locator("ol.audit > li").first.inner_text()
+    assert entry.startswith("tạm dừng nhắc hạn: Sở Y tế") and "Từ ngày: 24/02/2020" in entry
+    _shots(page, "quan-tri-nhat-ky-loc", db)
+
+    page.get_by_role("link", name="Tình hình nộp hồ sơ").click()
+    cancel = page.get_by_role("button", name="Hủy tạm dừng nhắc của Sở Y tế")
+    _shots(page, "quan-tri-gia-han-tam-dung-dang-co", db, page.locator("ul.changes"))
+    cancel.click()
+    message = page.locator("[role=status]").inner_text()
+    assert "Đã hủy tạm dừng nhắc hạn cho Sở Y tế từ ngày 24/02/2020" in message
+    assert "chưa có lần tạm dừng nhắc nào" in page.content()
+    with Session(db.engine) as session:
+        assert session.exec(select(ReminderPause)).all() == []
+
+    page.goto(base + "/quan-tri/nhat-ky")
+    assert (
+        page.locator("ol.audit > li")
+        .first.inner_text()
+        .startswith("hủy tạm dừng nhắc hạn: Sở Y tế")
+    )
+    _shots(page, "quan-tri-nhat-ky", db)
