@@ -13,6 +13,9 @@ ACTION_NAMES = {
     "plan.activated": "đưa kế hoạch vào thực hiện",
     "calendar.rotated": "cấp lại đường dẫn lịch riêng",
     "portal.rotated": "cấp lại đường dẫn nộp hồ sơ",
+    "links.sent": "gửi lại đường dẫn riêng cho đơn vị",
+    "letter": "gửi thư của Văn phòng khối",
+    "resend": "gửi lại một thư",
     "submission.accepted": "nhận hồ sơ",
     "submission.rejected": "hồ sơ không hợp lệ",
     "extend": "gia hạn",
@@ -56,6 +59,13 @@ DETAIL_LABELS = {
     "votes": "Số phiếu bầu",
     "address": "Địa chỉ máy",
     "sessions_ended": "Số phiên đăng nhập kết thúc",
+    "recipients": "Người nhận",
+    "recipient": "Người nhận",
+    "title": "Tiêu đề",
+    "subject": "Tiêu đề",
+    "units": "Gửi tới đơn vị",
+    "emails": "Số thư",
+    "message": "Thư số",
 }
 
 CHANNELS = {
@@ -104,6 +114,8 @@ def _text(key: str, value) -> str:
         return CHANNELS.get(value, str(value))
     if key == "address":
         return str(value).removeprefix("address:")
+    if key == "units" and value == "*":
+        return "mọi đơn vị"
     if isinstance(value, list):
         return "; ".join(_text("", v) for v in value)
     if isinstance(value, dict):

@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger
 from sqlmodel import select
 
 from config.settings import get_settings
+from flows.alerts import ALERT
 from models.db import open_database, session_scope
 from models.pauses import PauseRefused, add_pause
 from models.tables import YearPlan
@@ -17,8 +18,7 @@ class PauseNotStored(RuntimeError):
     """The run's failure: why nothing was stored, in Vietnamese."""
 
 
-# No failure alert: the clerk who asked sees the refusal on the run's page at once.
-@flow(name="pause-reminders")
+@flow(name="pause-reminders", on_failure=ALERT, on_crashed=ALERT)
 def pause_reminders(
     starts_on: date | None = None,
     ends_on: date | None = None,

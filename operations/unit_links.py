@@ -26,7 +26,7 @@ def send_links(
     drafts = links_drafts(state, unit, at)
     enqueue(session, drafts, domain=settings.mail_domain, as_of=at)
     recipients = [d.recipient for d in drafts]
-    _audit(session, plan, unit, "links.sent", actor, at, recipients=recipients)
+    _audit(session, plan, unit, actor, at, action="links.sent", recipients=recipients)
     return recipients
 
 
@@ -43,11 +43,11 @@ def rotate_link(
     """Revoke the unit's link for `purpose` (portal, calendar), issue the next one and
     republish the feeds (a static copy of a private feed is named by its token)."""
     rotate_token(session, key=settings.signing_key(), unit_id=unit.id, purpose=purpose, as_of=at)
-    _audit(session, plan, unit, f"{purpose}.rotated", actor, at)
+    _audit(session, plan, unit, actor, at, action=f"{purpose}.rotated")
     publish_feeds(session, settings=settings, as_of=at)
 
 
-def _audit(session, plan, unit, action: str, actor: str, at: datetime, **details) -> None:
+def _audit(session, plan, unit, actor: str, at: datetime, *, action: str, **details) -> None:
     session.add(
         AuditEvent(
             at=at,
