@@ -4,7 +4,6 @@ a page at a time, for one unit or one account; actions and details in Vietnamese
 Only for a signed-in member of staff (portal.sign_in). A few queries whatever the page holds:
 the events, their count, and the names of the units, deadlines and plans they mention."""
 
-from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -12,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, select
 
 from domain.audit import action_name, readable_details, subject_parts
-from domain.dates import TZ, fmt_date
+from domain.dates import fmt_instant
 from models.audit import audit_events, staff_names
 from models.db import session_scope
 from models.tables import AuditEvent, Deadline, Unit, YearPlan
@@ -26,11 +25,6 @@ PAGE_SIZE = 50
 
 def _number(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() and len(text) < 10 else None
-
-
-def _when(instant: datetime) -> str:
-    local = instant.astimezone(TZ)
-    return f"{fmt_date(local.date())} {local:%H:%M}"
 
 
 @router.get("/quan-tri/nhat-ky", response_class=HTMLResponse)
@@ -98,7 +92,7 @@ def _rows(session: Session, events: list[AuditEvent], units: list[Unit]) -> list
         details = {k: v for k, v in event.details.items() if k not in ("unit", "deadline")}
         rows.append(
             {
-                "at": _when(event.at),
+                "at": fmt_instant(event.at),
                 "actor": event.actor,
                 "action": action_name(event.action),
                 "subject": ", ".join(s for s in subject if s),

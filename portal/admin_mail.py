@@ -17,7 +17,7 @@ from fastapi import Path as FastAPIPath
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, select
 
-from domain.dates import TZ, fmt_date
+from domain.dates import fmt_instant
 from models import queries
 from models.db import session_scope
 from models.tables import Unit, YearPlan
@@ -53,11 +53,8 @@ ALL = Filters()
 
 
 def when(instant: datetime | None) -> str:
-    """dd/mm/yyyy HH:MM, Vietnam's time."""
-    if instant is None:
-        return ""
-    local = instant.astimezone(TZ)
-    return f"{fmt_date(local.date())} {local:%H:%M}"
+    """HH:MM dd/mm/yyyy, Vietnam's time (as every page shows an instant)."""
+    return fmt_instant(instant) if instant else ""
 
 
 def _plan(session: Session, year: int) -> tuple[YearPlan, list[Unit]]:

@@ -59,8 +59,8 @@ def test_the_log_shows_the_forms_changes_newest_first_in_vietnamese_with_local_t
     assert "Từ ngày: 02/03/2020" in paused and "Đến hết ngày: 06/03/2020" in paused
     assert extended.startswith("gia hạn: Sở Y tế, Gửi đăng ký danh hiệu thi đua năm 2020")
     assert "Gia hạn đến hết ngày: 11/03/2020" in extended and "Lý do: Dịch bệnh" in extended
-    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d · vanphong", extended), extended
-    assert "cấp lại đường dẫn nộp hồ sơ: Sở Y tế 05/03/2020 00:30 · an" in entries
+    assert re.search(r"\d\d:\d\d \d\d/\d\d/\d{4} · vanphong", extended), extended
+    assert "cấp lại đường dẫn nộp hồ sơ: Sở Y tế 00:30 05/03/2020 · an" in entries
     assert ">extend<" not in page.text and "2020-03-11" not in page.text
 
 

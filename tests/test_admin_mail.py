@@ -120,7 +120,7 @@ def test_the_outbox_lists_the_plans_emails_newest_first_with_filters_and_the_fai
     page = mail_portal.get(MAIL).text
     first, second, third = _rows(page)
     assert "Hôm nay là hạn" in first and "Quá hạn đăng ký" in second and "Đã nhận hồ sơ" in third
-    assert "05/03/2020 09:30" in third and "Ban Dân tộc tỉnh" in third and "Đã gửi" in third
+    assert "09:30 05/03/2020" in third and "Ban Dân tộc tỉnh" in third and "Đã gửi" in third
     assert "Lý do: 550 5.1.1" in second and "Không gửi được" in second and "Sở Y tế" in second
     assert "Quá hạn lần 1" in page and "Xác nhận đã nhận hồ sơ" in page  # kinds by their names
     assert "Gửi lại" in second and "Gửi lại" in third and "Gửi lại" not in first
