@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from domain.dates import LocalInstant, fmt_instant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.drafts import (
@@ -136,7 +136,7 @@ def chase_decisions(state: PlanState, instant: datetime) -> list[Draft]:
     return drafts + digest_drafts(state, instant)
 
 
-@flow(name="chase-submissions", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="chase-submissions", **ALERTS)
 def chase_submissions(
     as_of: LocalInstant | None = None,
     dry_run: bool = False,
@@ -163,7 +163,7 @@ def chase_submissions(
     )
 
 
-@flow(name="open-round", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="open-round", **ALERTS)
 def open_round(
     as_of: LocalInstant | None = None,
     dry_run: bool = False,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from domain.dates import LocalInstant, fmt_instant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
 from flows.approval import ask_head_unit
 from models.db import open_database, session_scope
 from models.links import Links
@@ -25,7 +25,7 @@ from operations.approval import Approve
 from operations.closing import advance, load_year, plans_to_close
 
 
-@flow(name="close-year", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="close-year", **ALERTS)
 def close_year(
     year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:

@@ -15,7 +15,7 @@ from sqlmodel import select
 from config.settings import CollectSource, get_settings
 from domain.dates import LocalInstant, fmt_instant
 from domain.status import submission_state
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
 from models import queries
 from models.db import open_database, session_scope
 from models.tables import Deadline, Submission, YearPlan
@@ -39,7 +39,7 @@ def row_key(source: CollectSource, row: dict) -> str:
     ).hexdigest()
 
 
-@flow(name="collect-submissions", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="collect-submissions", **ALERTS)
 def collect_submissions(as_of: LocalInstant | None = None, dry_run: bool = False) -> list[dict]:
     """Record each new row of each source as a submission of its unit (channel "import").
 

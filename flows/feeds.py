@@ -7,11 +7,11 @@ from prefect import flow, get_run_logger
 from calendars.publish import publish_feeds
 from config.settings import get_settings
 from domain.dates import LocalInstant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
 from models.db import open_database, session_scope
 
 
-@flow(name="publish-calendars", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="publish-calendars", **ALERTS)
 def publish_calendars(as_of: LocalInstant | None = None) -> list[str]:
     """Rebuild every feed as of `as_of` (default: now); returns the keys of the feeds that changed.
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings, get_settings
 from documents.text import points
 from domain.dates import LocalInstant, fmt_instant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.state import plan_state
@@ -19,7 +19,7 @@ from operations.closing import load_year, plans_to_close
 from operations.year_end_documents import documents_folder, save_score_table, score_table
 
 
-@flow(name="compute-scores", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="compute-scores", **ALERTS)
 def compute_scores(
     year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:

@@ -10,6 +10,7 @@ NAMES = {
     "ballot": "mời bỏ phiếu",
     "results": "kết quả thi đua",
     "run-failed": "báo lỗi khi chạy",
+    "run-late": "báo chạy trễ",
 }
 
 

@@ -22,6 +22,7 @@ MESSAGES = (
     "ballot_invitation",
     "results",
     "run_failed",
+    "run_late",
 )
 
 ENVIRONMENT = Environment(
