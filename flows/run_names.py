@@ -7,7 +7,8 @@ from prefect.runtime import flow_run
 
 from domain.dates import TZ, fmt_date
 
-LABELS = {"year": "năm", "deadline": "hạn nộp", "unit": "đơn vị"}  # parameters named in a run
+# The parameters a run's name mentions when given, each with its label.
+LABELS = {"year": "năm", "deadline": "hạn nộp", "unit": "đơn vị", "path": "tệp"}
 
 
 def describe_run(title: str, parameters: dict, now: datetime) -> str:
