@@ -21,7 +21,6 @@ from prefect.client.schemas.filters import (
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config.settings import get_settings
-from flows.close import close_year
 from flows.schedules import sync_plan_schedules
 from tests.conftest import ROOT, free_port
 from tests.test_browser import SCREENSHOTS, browser  # noqa: F401 (the fixture)
@@ -31,9 +30,9 @@ from thidua.service import DEPLOY, ensure_work_pool
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
-PAUSE = (
+CLOSE_YEAR = (  # AFTER_REPORTS at HOUR
     "from datetime import datetime; from domain.dates import TZ; from flows.close import "
-    "close_year; close_year(as_of=datetime(2020, 12, 14, 15, 0, tzinfo=TZ))"
+    "close_year; close_year(as_of=datetime(2020, 12, 14, HOUR, 0, tzinfo=TZ))"
 )
 
 
@@ -106,24 +105,23 @@ def test_the_run_form_offers_the_plans_deadlines_and_units_by_code_and_title(
     with SyncPrefectClient(f"{ui}/api") as client:
         deployment = client.read_deployment_by_name("chase-submissions/chase-submissions")
     screen.goto(f"{ui}/deployments/deployment/{deployment.id}/run")
-    screen.get_by_text("syt — Sở Y tế").first.wait_for(timeout=60_000)
-    screen.get_by_text("Custom run").first.wait_for(timeout=60_000)
+    screen.get_by_text("Parameters").first.wait_for(timeout=60_000)
+    strings = screen.get_by_role("button", name="str", exact=True)  # deadline, unit: not None
+    for index in range(strings.count()):
+        strings.nth(index).click()
     _shot(screen, "prefect-run-form")
-    assert screen.get_by_text("theo giờ Việt Nam (UTC+7)").count() >= 1
+    assert screen.get_by_text("theo giờ Việt Nam (UTC+7)").count() == 1
+    assert screen.get_by_text("syt — Sở Y tế;").count() == 1
+    assert strings.count() == 2 and screen.locator(".p-select").count() == 2
 
 
-def test_a_close_year_run_waits_in_the_ui_for_the_head_units_approval(ui, db, settings_for, screen):
-    settings_for(db)
+def test_a_close_year_run_waits_in_the_ui_for_the_head_units_approval(ui, db, screen):
     seed_year(db.engine, db.data_dir)
-    close_year(as_of=AFTER_REPORTS)  # the ballot opens
+    opened = _close_year(ui, db, AFTER_REPORTS.hour)  # the ballot opens
+    output = opened.communicate(timeout=300)[0].decode()
+    assert opened.returncode == 0, output
     vote_everyone(db.engine)
-    run = subprocess.Popen(  # the count, then the pause (another process: it waits an hour)
-        [sys.executable, "-c", PAUSE],
-        cwd=ROOT,
-        env={**os.environ, **db.env, "PREFECT_API_URL": f"{ui}/api"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    run = _close_year(ui, db, 15)  # the count, then the pause
     with SyncPrefectClient(f"{ui}/api") as client:
         paused = _paused(client, run)
         try:
@@ -138,6 +136,18 @@ def test_a_close_year_run_waits_in_the_ui_for_the_head_units_approval(ui, db, se
             client.resume_flow_run(paused.id, run_input={"approve": False, "note": "thử giao diện"})
         output = run.communicate(timeout=300)[0].decode()
     assert run.returncode == 0, output
+
+
+def _close_year(ui: str, db, hour: int) -> subprocess.Popen:
+    """close_year as of `hour` on AFTER_REPORTS's day, in another process: the browser's event
+    loop runs in this thread, and a paused run waits there up to an hour."""
+    return subprocess.Popen(
+        [sys.executable, "-c", CLOSE_YEAR.replace("HOUR", str(hour))],
+        cwd=ROOT,
+        env={**os.environ, **db.env, "PREFECT_API_URL": f"{ui}/api"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _paused(client, run):
