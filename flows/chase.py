@@ -5,16 +5,23 @@ optional `deadline` / `unit` codes, so an admin can run them by hand from the Pr
 """
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from logging import Logger
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
+from prefect.tasks import exponential_backoff
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from config.settings import Settings, get_settings
 from domain.dates import LocalInstant, fmt_instant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
+from flows.run_names import run_name
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.drafts import (
@@ -43,6 +50,80 @@ def _only(
     ]
 
 
+def load_states(session: Session, settings: Settings) -> list[PlanState]:
+    """The state of every active plan, as the decisions read it."""
+    return active_plan_states(session, links=Links(settings.base_url, settings.signing_key()))
+
+
+def decide_drafts(
+    decide, state: PlanState, instant: datetime, deadline: str | None, unit: str | None
+) -> list[Draft]:
+    """The emails `decide` calls for now in this plan, limited to one deadline or unit."""
+    return _only(decide(state, instant), state, deadline, unit)
+
+
+def store_drafts(session: Session, drafts: list[Draft], settings: Settings, instant: datetime):
+    """Put the emails not yet there into the outbox; returns how many were new."""
+    return enqueue(session, drafts, domain=settings.mail_domain, as_of=instant)
+
+
+def send_mail(engine: Engine, settings: Settings) -> SendReport:
+    """Send what the outbox holds (also what an earlier run left), waiting for other senders."""
+    return asyncio.run(send_outbox(engine, settings, wait_for_leases=True))
+
+
+@dataclass(frozen=True)
+class MailSteps:
+    """The steps of a mail run: plain functions (the rehearsal, tests without Prefect), or the
+    same functions as named Prefect tasks in a flow (`TASKS`)."""
+
+    load: Callable = load_states
+    decide: Callable = decide_drafts
+    store: Callable = store_drafts
+    send: Callable = send_mail
+
+
+def _named(template: str):
+    """A task run name from its parameters: `template` formatted with `year` and `count`."""
+
+    def name() -> str:
+        parameters = task_run.parameters
+        state, drafts = parameters.get("state"), parameters.get("drafts", [])
+        return template.format(year=state.year if state else "", count=len(drafts))
+
+    return name
+
+
+TASKS = MailSteps(
+    load=task(
+        load_states,
+        name="Đọc tình hình kế hoạch",
+        task_run_name="Đọc tình hình kế hoạch",
+        cache_policy=NO_CACHE,
+    ),
+    decide=task(
+        decide_drafts,
+        name="Quyết định thư cần gửi",
+        task_run_name=_named("Quyết định thư cần gửi — kế hoạch năm {year}"),
+        cache_policy=NO_CACHE,
+    ),
+    store=task(
+        store_drafts,
+        name="Ghi thư vào hàng đợi",
+        task_run_name=_named("Ghi {count} thư vào hàng đợi"),
+        cache_policy=NO_CACHE,
+    ),
+    send=task(
+        send_mail,
+        name="Gửi thư",
+        task_run_name="Gửi thư trong hàng đợi",
+        retries=2,
+        retry_delay_seconds=exponential_backoff(backoff_factor=30),  # 30 s, 60 s
+        cache_policy=NO_CACHE,
+    ),
+)
+
+
 def mail_run(
     decide,
     *,
@@ -53,19 +134,15 @@ def mail_run(
     dry_run: bool = False,
     deadline: str | None = None,
     unit: str | None = None,
+    steps: MailSteps = MailSteps(),
 ) -> list[dict]:
     """The body of the mail flows: load the active plans, decide with `decide(state, instant)`,
     enqueue, send; one row per email decided."""
     rows: list[dict] = []
     with session_scope(engine) as session:
-        links = Links(settings.base_url, settings.signing_key())
-        for state in active_plan_states(session, links=links):
-            drafts = _only(decide(state, instant), state, deadline, unit)
-            stored = (
-                0
-                if dry_run
-                else enqueue(session, drafts, domain=settings.mail_domain, as_of=instant)
-            )
+        for state in steps.load(session, settings):
+            drafts = steps.decide(decide, state, instant, deadline, unit)
+            stored = 0 if dry_run else steps.store(session, drafts, settings, instant)
             log.info(
                 "kế hoạch %s: %d thư được quyết định, %d thư mới vào hàng đợi",
                 state.year,
@@ -85,7 +162,7 @@ def mail_run(
                 for d in drafts
             ]
     if not dry_run:
-        report = asyncio.run(send_outbox(engine, settings, wait_for_leases=True))
+        report = steps.send(engine, settings)
         log.info(
             "%s, hẹn gửi lại %d, lỗi %d", delivered(report, settings), report.retried, report.failed
         )
@@ -117,13 +194,20 @@ def _run(decide, *, as_of, dry_run, deadline, unit, artifact_key: str, title: st
             dry_run=dry_run,
             deadline=deadline,
             unit=unit,
+            steps=TASKS,
         )
-    create_table_artifact(
-        key=artifact_key,
-        table=rows or [{"Kết quả": "Không có thư nào cần gửi"}],
-        description=f"{title} lúc {fmt_instant(instant)}{' (chạy thử, không gửi)' if dry_run else ''}",
+    publish_table(
+        artifact_key,
+        rows or [{"Kết quả": "Không có thư nào cần gửi"}],
+        f"{title} lúc {fmt_instant(instant)}{' (chạy thử, không gửi)' if dry_run else ''}",
     )
     return rows
+
+
+@task(name="Công bố bảng kết quả", task_run_name="Công bố bảng kết quả", cache_policy=NO_CACHE)
+def publish_table(key: str, rows: list[dict], description: str) -> None:
+    """The run's result as a table on its page in the Prefect UI (tab Artifacts)."""
+    create_table_artifact(key=key, table=rows, description=description)
 
 
 def chase_decisions(state: PlanState, instant: datetime) -> list[Draft]:
@@ -136,7 +220,7 @@ def chase_decisions(state: PlanState, instant: datetime) -> list[Draft]:
     return drafts + digest_drafts(state, instant)
 
 
-@flow(name="chase-submissions", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="chase-submissions", flow_run_name=run_name("Nhắc nộp"), **ALERTS)
 def chase_submissions(
     as_of: LocalInstant | None = None,
     dry_run: bool = False,
@@ -163,7 +247,7 @@ def chase_submissions(
     )
 
 
-@flow(name="open-round", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="open-round", flow_run_name=run_name("Phát động đợt thi đua"), **ALERTS)
 def open_round(
     as_of: LocalInstant | None = None,
     dry_run: bool = False,

@@ -3,7 +3,7 @@ list the active plans' codes.
 
 Prefect draws a select box for a parameter whose schema has an `enum`; `sync_choices` writes
 the codes into the deployments' parameter schemas (as `prefect deploy` would for a `Literal`),
-with "code — title" lines in the description, whenever the plan-driven schedules are synced.
+with "code — title" pairs in the description, whenever the plan-driven schedules are synced.
 """
 
 import copy
@@ -45,8 +45,9 @@ def with_choices(schema: dict, choices: dict[str, dict[str, str]]) -> dict:
         if field is None or not titles:
             continue
         field["anyOf"] = [{"type": "string", "enum": list(titles)}, {"type": "null"}]
-        lines = "\n".join(f"{code} — {title}" for code, title in titles.items())
-        field["description"] = f"{field.get('description', '')}\n\n{CHOICES_HEADING}\n{lines}"
+        # One line: the Prefect UI shows a description as plain text, without its line breaks.
+        lines = "; ".join(f"{code} — {title}" for code, title in titles.items())
+        field["description"] = f"{field.get('description', '')}\n\n{CHOICES_HEADING} {lines}."
     return schema
 
 

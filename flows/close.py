@@ -7,25 +7,28 @@ import asyncio
 from datetime import UTC, datetime
 from logging import Logger
 
-from prefect import flow, get_client, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect import flow, get_client, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.tasks import exponential_backoff
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from domain.dates import LocalInstant, fmt_instant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
 from flows.approval import ask_head_unit
+from flows.chase import publish_table
+from flows.run_names import run_name
 from models.db import open_database, session_scope
 from models.links import Links
-from notifications.mailer import send_outbox
+from notifications.mailer import SendReport, send_outbox
 from notifications.outbox import enqueue
 from notifications.state import plan_state
 from operations.approval import Approve
 from operations.closing import advance, load_year, plans_to_close
 
 
-@flow(name="close-year", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="close-year", flow_run_name=run_name("Kết thúc năm thi đua"), **ALERTS)
 def close_year(
     year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:
@@ -47,11 +50,12 @@ def close_year(
             year=year,
             dry_run=dry_run,
             approve=ask_head_unit,
+            send=SEND,
         )
-    create_table_artifact(
-        key="close-year",
-        table=rows or [{"Kết quả": "Không có kế hoạch nào đang thực hiện"}],
-        description=f"Kết thúc năm lúc {fmt_instant(instant)}{' (chạy thử)' if dry_run else ''}",
+    publish_table(
+        "close-year",
+        rows or [{"Kết quả": "Không có kế hoạch nào đang thực hiện"}],
+        f"Kết thúc năm lúc {fmt_instant(instant)}{' (chạy thử)' if dry_run else ''}",
     )
     return rows
 
@@ -64,6 +68,21 @@ def _started_at() -> datetime:
     return run.start_time or datetime.now(UTC)
 
 
+def send_results(engine: Engine, settings: Settings) -> SendReport:
+    """Send what the outbox holds: the step's emails, and any an earlier run left."""
+    return asyncio.run(send_outbox(engine, settings))
+
+
+SEND = task(
+    send_results,
+    name="Gửi thư",
+    task_run_name="Gửi thư trong hàng đợi",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=30),  # 30 s, 60 s
+    cache_policy=NO_CACHE,
+)
+
+
 def close_run(
     *,
     engine: Engine,
@@ -73,9 +92,10 @@ def close_run(
     approve: Approve,
     year: int | None = None,
     dry_run: bool = False,
+    send=send_results,
 ) -> list[dict]:
-    """The body of the flow: one step of each plan's close, its emails sent; `approve` gives
-    the head unit's answer on the decisions after the count."""
+    """The body of the flow: one step of each plan's close, its emails sent (by `send`: in a
+    flow, a task); `approve` gives the head unit's answer on the decisions after the count."""
     rows = []
     with session_scope(engine) as session:
         links = Links(settings.base_url, settings.signing_key())
@@ -104,5 +124,5 @@ def close_run(
                 }
             )
     if not dry_run:
-        asyncio.run(send_outbox(engine, settings))
+        send(engine, settings)
     return rows

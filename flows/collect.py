@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.tasks import exponential_backoff
 from sqlmodel import select
 
 from config.settings import CollectSource, get_settings
 from domain.dates import LocalInstant, fmt_instant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
+from flows.run_names import run_name
 from models import queries
 from models.db import open_database, session_scope
 from models.overview import overview
@@ -22,9 +24,14 @@ from models.tables import Deadline, Submission, YearPlan
 from operations.intake import take_submission
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(
+    name="Tải bản xuất của biểu mẫu",
+    task_run_name="Tải {source.url}",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),  # 10 s, 20 s
+)
 def fetch(source: CollectSource) -> list[dict]:
-    """The source's rows (retried: a form service may be briefly down)."""
+    """The source's rows (retried with backoff: a form service may be briefly down)."""
     response = httpx.get(source.url, timeout=30, follow_redirects=True)
     response.raise_for_status()
     if source.format == "csv":
@@ -39,7 +46,7 @@ def row_key(source: CollectSource, row: dict) -> str:
     ).hexdigest()
 
 
-@flow(name="collect-submissions", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="collect-submissions", flow_run_name=run_name("Thu hồ sơ"), **ALERTS)
 def collect_submissions(as_of: LocalInstant | None = None, dry_run: bool = False) -> list[dict]:
     """Record each new row of each source as a submission of its unit (channel "import").
 

@@ -8,7 +8,8 @@ from prefect import flow, get_run_logger
 from sqlmodel import select
 
 from config.settings import get_settings
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
+from flows.run_names import run_name
 from models.db import open_database, session_scope
 from models.pauses import PauseRefused, add_pause
 from models.tables import YearPlan
@@ -18,7 +19,7 @@ class PauseNotStored(RuntimeError):
     """The run's failure: why nothing was stored, in Vietnamese."""
 
 
-@flow(name="pause-reminders", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="pause-reminders", flow_run_name=run_name("Tạm dừng nhắc"), **ALERTS)
 def pause_reminders(
     starts_on: date | None = None,
     ends_on: date | None = None,

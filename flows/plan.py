@@ -7,14 +7,15 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from config.settings import get_settings
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
+from flows.run_names import run_name
 from flows.schedules import sync_plan_schedules
 from models.db import open_database, session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan as store_plan
 
 
-@flow(name="load-plan", log_prints=False, on_failure=ALERT, on_crashed=ALERT)
+@flow(name="load-plan", flow_run_name=run_name("Nạp kế hoạch"), log_prints=False, **ALERTS)
 def load_plan(path: str = "plans/bac-giang-vhxh-2020.yaml", actor: str = "prefect") -> list[str]:
     """Validate the plan file at `path` and upsert it; returns the changes (empty if none).
 

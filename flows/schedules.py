@@ -25,8 +25,9 @@ from sqlmodel import Session, select
 from config.settings import Settings, get_settings
 from domain.dates import TZ, LocalInstant, fmt_date, fmt_instant, local_day
 from domain.workdays import WorkCalendar
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
 from flows.choices import plan_choices, sync_choices
+from flows.run_names import run_name
 from models.db import open_database
 from models.links import Links
 from models.tables import Bloc, Deadline, Round, YearPlan
@@ -209,7 +210,7 @@ def _row(deployment: str, slug: str | None, schedule: PlanSchedule | None, actio
     return {"Deployment": deployment, "Lịch": slug or "—", "Chạy lúc": times, "Thay đổi": action}
 
 
-@flow(name="sync-schedules", on_failure=ALERT, on_crashed=ALERT)
+@flow(name="sync-schedules", flow_run_name=run_name("Đặt lịch theo kế hoạch"), **ALERTS)
 def sync_schedules(as_of: LocalInstant | None = None) -> list[dict]:
     """Set the plan-driven schedules (open-round, compute-scores, close-year) from the plans.
 

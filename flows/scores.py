@@ -4,22 +4,34 @@ as a Prefect table artifact and the score table (.xlsx) in the data folder."""
 from datetime import UTC, datetime
 from logging import Logger
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
 from documents.text import points
 from domain.dates import LocalInstant, fmt_instant
-from flows.alerts import ALERT
+from flows.alerts import ALERTS
+from flows.chase import publish_table
+from flows.run_names import run_name
 from models.db import open_database, session_scope
 from models.links import Links
 from notifications.state import plan_state
 from operations.closing import load_year, plans_to_close
 from operations.year_end_documents import documents_folder, save_score_table, score_table
 
+SAVE = task(
+    save_score_table,
+    name="Ghi bảng điểm (Excel)",
+    task_run_name="Ghi bảng điểm năm {year.plan.year}",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),  # 10 s, 20 s: the file store
+    cache_policy=NO_CACHE,
+)
 
-@flow(name="compute-scores", on_failure=ALERT, on_crashed=ALERT)
+
+@flow(name="compute-scores", flow_run_name=run_name("Tính điểm và xếp hạng"), **ALERTS)
 def compute_scores(
     year: int | None = None, as_of: LocalInstant | None = None, dry_run: bool = False
 ) -> list[dict]:
@@ -40,11 +52,12 @@ def compute_scores(
             log=get_run_logger(),
             year=year,
             dry_run=dry_run,
+            save=SAVE,
         )
-    create_table_artifact(
-        key="compute-scores",
-        table=rows or [{"Kết quả": "Không có kế hoạch nào đang thực hiện"}],
-        description=f"Xếp hạng thi đua lúc {fmt_instant(instant)}",
+    publish_table(
+        "compute-scores",
+        rows or [{"Kết quả": "Không có kế hoạch nào đang thực hiện"}],
+        f"Xếp hạng thi đua lúc {fmt_instant(instant)}",
     )
     return rows
 
@@ -57,8 +70,10 @@ def scores_run(
     log: Logger,
     year: int | None = None,
     dry_run: bool = False,
+    save=save_score_table,
 ) -> list[dict]:
-    """The body of the flow: the ranking rows, and the score table written."""
+    """The body of the flow: the ranking rows, and the score table written (by `save`: in a
+    flow, a task)."""
     rows: list[dict] = []
     with session_scope(engine) as session:
         links = Links(settings.base_url, settings.signing_key())
@@ -84,6 +99,6 @@ def scores_run(
                 log.warning("chưa thẩm định xong: %s", ", ".join(unverified))
             if not dry_run:
                 folder = documents_folder(settings.data_dir, year_end)
-                path = save_score_table(year_end, table, folder=folder)
+                path = save(year_end, table, folder=folder)
                 log.info("bảng điểm: %s", path)
     return rows

@@ -1,11 +1,12 @@
-"""The alert to the secretariat when a scheduled job fails (pure: a failed run in, drafts out).
+"""The alerts to the secretariat when a scheduled job fails or starts late (pure: a run in,
+drafts out).
 
 The key names the run, so an alert decided twice (the hook run again, a retried hook) is
 stored and sent once.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 from domain.dates import fmt_instant
 from notifications.drafts import PlanState, common_context
@@ -13,6 +14,7 @@ from notifications.outbox import Draft
 from notifications.render import render
 
 ERROR_CHARS = 500  # one line of the error is enough to say what happened
+LATE_AFTER = timedelta(hours=1)  # a run starting later than this after its time was missed
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,30 @@ class FailedRun:
     error: str  # the state's message; its last line is shown
     url: str  # the run's page in the Prefect UI
     crashed: bool = False
+
+
+@dataclass(frozen=True)
+class LateRun:
+    """A flow run that started long after its scheduled time (the worker was down)."""
+
+    id: str
+    name: str
+    title: str
+    expected: datetime  # when it was scheduled to start
+    started: datetime
+    url: str
+
+
+def is_late(expected: datetime, started: datetime) -> bool:
+    """Whether a run started more than LATE_AFTER after its scheduled time."""
+    return started - expected > LATE_AFTER
+
+
+def fmt_delay(delay: timedelta) -> str:
+    """A delay in days, hours and minutes, as a clerk says it: "1 ngày 2 giờ 5 phút"."""
+    minutes = int(delay.total_seconds()) // 60
+    parts = [(minutes // 1440, "ngày"), (minutes // 60 % 24, "giờ"), (minutes % 60, "phút")]
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or "0 phút"
 
 
 def last_line(message: str) -> str:
@@ -45,18 +71,35 @@ def failed_run_drafts(states: list[PlanState], run: FailedRun) -> list[Draft]:
         "url": run.url,
         "crashed": run.crashed,
     }
+    return _secretariat_drafts(states, "run_failed", "run-failed", run.id, context)
+
+
+def late_run_drafts(states: list[PlanState], run: LateRun) -> list[Draft]:
+    """One alert to each address of the secretariats of the active plans, keyed by the run."""
+    context = {
+        **asdict(run),
+        "expected": fmt_instant(run.expected),
+        "started": fmt_instant(run.started),
+        "delay": fmt_delay(run.started - run.expected),
+    }
+    return _secretariat_drafts(states, "run_late", "run-late", run.id, context)
+
+
+def _secretariat_drafts(
+    states: list[PlanState], template: str, stage: str, run_id: str, run: dict
+) -> list[Draft]:
     drafts: dict[str, Draft] = {}
     for state in states:
         message = render(
-            "run_failed", {**common_context(state, state.secretariat.name, None), "run": context}
+            template, {**common_context(state, state.secretariat.name, None), "run": run}
         )
         for email in state.secretariat.emails:
             drafts.setdefault(
                 email,
                 Draft(
-                    key=f"run-failed:{run.id}:{email}",
+                    key=f"{stage}:{run_id}:{email}",
                     recipient=email,
-                    stage="run-failed",
+                    stage=stage,
                     message=message,
                     plan_id=state.plan_id,
                 ),

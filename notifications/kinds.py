@@ -12,6 +12,7 @@ NAMES = {
     "run-failed": "báo lỗi khi chạy",
     "letter": "thư của Văn phòng khối",
     "links": "gửi lại đường dẫn riêng",
+    "run-late": "báo chạy trễ",
 }
 
 

@@ -24,6 +24,7 @@ MESSAGES = (
     "run_failed",
     "letter",
     "unit_links",
+    "run_late",
 )
 
 ENVIRONMENT = Environment(

@@ -8,11 +8,14 @@ import sys
 from datetime import datetime
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.sorting import TaskRunSort
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import Session, select
 
 from domain.dates import TZ
-from flows.chase import chase_submissions, open_round
+from flows.chase import TASKS, chase_submissions, open_round
 from models.db import session_scope
 from models.plan_file import read_plan
 from models.plan_store import load_plan
@@ -260,3 +263,45 @@ def test_the_digest_goes_when_something_changed_or_a_week_passed(mail, active_pl
     assert len(_digests(mail)) == 2
     chase_submissions(as_of=datetime(2020, 3, 4, 8, 0, tzinfo=TZ))  # a week later, unchanged
     assert len(_digests(mail)) == 3
+
+
+def _steps(state) -> tuple[str, list[tuple[str, str]]]:
+    """The run's name and its task runs (task name, run name) as the Prefect API gives them."""
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+        )
+        name = client.read_flow_run(run_id).name
+    return name, [(t.task_key.rsplit("-", 1)[0], t.name) for t in tasks]
+
+
+def test_a_chase_run_is_named_by_its_time_and_shows_its_steps_by_name(mail):
+    state = chase_submissions(as_of=datetime(2020, 2, 24, 8, 0), return_state=True)  # as typed
+    assert state.is_completed()
+    name, steps = _steps(state)
+    assert name == "Nhắc nộp — 24/02/2020 08:00"
+    assert [run for _, run in steps] == [
+        "Đọc tình hình kế hoạch",
+        "Quyết định thư cần gửi — kế hoạch năm 2020",
+        f"Ghi {FOCAL_EMAILS + 1} thư vào hàng đợi",
+        "Gửi thư trong hàng đợi",
+        "Công bố bảng kết quả",
+    ]
+
+
+def test_a_dry_run_for_one_unit_says_so_in_its_name_and_stores_and_sends_nothing(mail):
+    state = open_round(as_of=MONDAY, dry_run=True, unit="syt", return_state=True)
+    name, steps = _steps(state)
+    assert name == "Phát động đợt thi đua — 24/02/2020 08:00 (chạy thử, đơn vị syt)"
+    assert [run for _, run in steps] == [
+        "Đọc tình hình kế hoạch",
+        "Quyết định thư cần gửi — kế hoạch năm 2020",
+        "Công bố bảng kết quả",
+    ]
+
+
+def test_only_the_sending_step_retries():
+    assert TASKS.send.retries == 2 and TASKS.send.retry_delay_seconds == [30, 60]
+    assert all(step.retries == 0 for step in (TASKS.load, TASKS.decide, TASKS.store))

@@ -212,8 +212,9 @@ def test_a_time_typed_without_an_offset_in_the_run_form_is_vietnam_time(after_do
 
 
 def test_runs_missed_during_downtime_catch_up_once(after_downtime, settings_for):
-    """The worker takes the Late runs at once: one sends each reminder now due, the others
-    are cancelled (the deployment runs one at a time); running again sends nothing."""
+    """The worker takes the Late runs at once: one sends each reminder now due, and tells the
+    secretariat it ran late; the others are cancelled (the deployment runs one at a time);
+    running again sends nothing."""
     assert sorted(state.type.value for state in after_downtime.late) == [
         "CANCELLED",
         "CANCELLED",
@@ -225,14 +226,16 @@ def test_runs_missed_during_downtime_catch_up_once(after_downtime, settings_for)
     ]
     reminders = [m for m in received if "Nhắc hạn" in m["Subject"]]
     assert len(reminders) == FOCAL_EMAILS  # Monday's before-7 reminder, once to each address
-    assert len({m["Message-ID"] for m in received}) == len(received) == FOCAL_EMAILS + 1
+    (late,) = [m for m in received if "chạy trễ" in m["Subject"]]  # days late: told once
+    assert late["To"] == "dongbl.stttt@bacgiang.gov.vn.example"
+    assert len({m["Message-ID"] for m in received}) == len(received) == FOCAL_EMAILS + 2
 
     settings_for(after_downtime.db, **after_downtime.extra)
     chase_submissions(as_of=after_downtime.back)  # the same run again, and the next hour's
     chase_submissions(as_of=after_downtime.back + timedelta(hours=1))
-    assert len(after_downtime.mail.accepted) == FOCAL_EMAILS + 1
+    assert len(after_downtime.mail.accepted) == FOCAL_EMAILS + 2
     with Session(after_downtime.db.engine) as session:
-        assert len(session.exec(select(OutboxMessage)).all()) == FOCAL_EMAILS + 1
+        assert len(session.exec(select(OutboxMessage)).all()) == FOCAL_EMAILS + 2
 
 
 def test_morning_is_the_next_office_opening_on_a_working_day():

@@ -108,6 +108,16 @@ CONTEXTS = {
         "paragraphs": [["Kính mời đại diện lãnh đạo đơn vị dự họp", "lúc 08:00"], ["Đề nghị."]],
     },
     "unit_links": {},
+    "run_late": {
+        "run": {
+            "title": "nhắc nộp hồ sơ",
+            "name": "amber-fox",
+            "expected": "08:00 04/03/2020",
+            "started": "11:20 04/03/2020",
+            "delay": "3 giờ 20 phút",
+            "url": "http://127.0.0.1:4200/runs/flow-run/0d6b",
+        }
+    },
 }
 
 
@@ -119,7 +129,7 @@ def test_every_message_renders_text_and_html(name):
     assert "<strong>Kính gửi: " in message.html and "</html>" in message.html
     for text in (message.subject, message.text, message.html):
         assert unicodedata.is_normalized("NFC", text)
-    if name not in ("digest", "run_failed"):
+    if name not in ("digest", "run_failed", "run_late"):
         assert (
             COMMON["links"]["submit_url"] in message.text
             and COMMON["links"]["calendar_url"] in message.html
