@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         return self.public_url.rstrip("/")
 
     @property
+    def prefect_ui_url(self) -> str | None:
+        """The Prefect UI, as the Prefect processes beside this one know it (`PREFECT_UI_URL`,
+        or `PREFECT_API_URL` without its /api, as `thidua up` sets it); None when unknown."""
+        ui = os.environ.get("PREFECT_UI_URL") or os.environ.get("PREFECT_API_URL", "")
+        return ui.removesuffix("/").removesuffix("/api") or None
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

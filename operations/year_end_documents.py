@@ -106,7 +106,12 @@ def write_documents(
 
 def documents_folder(data_dir: Path, year) -> Path:
     """Where a year's documents are written: DATA_DIR/documents/BLOC/YEAR."""
-    return data_dir / "documents" / year.bloc_row.code / str(year.plan.year)
+    return plan_documents(data_dir, year.bloc_row.code, year.plan.year)
+
+
+def plan_documents(data_dir: Path, bloc: str, year: int) -> Path:
+    """The documents folder of the bloc `bloc`'s plan of `year`."""
+    return data_dir / "documents" / bloc / str(year)
 
 
 def save_score_table(year, table: ScoreTable, *, folder: Path) -> Path:

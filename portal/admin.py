@@ -31,6 +31,7 @@ from models.year_end import YearEndError, import_verification, unit_scores, veri
 from operations.extensions import cancel_extension, extend_deadline
 from operations.intake import take_submission
 from operations.year_end_documents import verification_sheet
+from portal.admin_year_end import poll_rows, year_documents
 from portal.limits import read_form
 from portal.pages import PlanYear, render_page
 from portal.sign_in import Staff, now, same_site_only, signed_in
@@ -61,6 +62,7 @@ def _render(
                 "rows": table.only(only),
                 "sheet_items": sheet_view(session, plan=plan).items,
                 "ranking": _ranking(session, plan, {row.code: row.unit for row in table.rows}),
+                "polls": poll_rows(session, plan, members=len(table.rows)),
                 **_plan_changes(session, plan),
             }
         )
@@ -68,6 +70,8 @@ def _render(
         "admin.html.j2",
         status,
         plans=plans,
+        documents=year_documents(session, request.app.state.settings.data_dir),
+        prefect_ui=request.app.state.settings.prefect_ui_url,
         staff=user,
         only=only if only in FILTERS else None,
         filters=FILTERS,

@@ -19,6 +19,7 @@ from portal import (
     admin_mail,
     admin_plan,
     admin_unit,
+    admin_year_end,
     api,
     ballots,
     downloads,
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(admin_mail.router)
     app.include_router(admin_plan.router)
     app.include_router(admin_unit.router)
+    app.include_router(admin_year_end.router)
     app.state.clock = clock
     app.state.on_plan_change = on_plan_change
     errors.install(app)

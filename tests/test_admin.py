@@ -1,11 +1,12 @@
 """The secretariat's page: shows the state, records paper, verifies scores (signed in)."""
 
 import re
+from datetime import UTC, datetime
 
 from sqlmodel import Session, SQLModel, select
 
-from models.tables import Submission
-from tests.conftest import PDF
+from models.tables import BallotReceipt, Poll, Submission, Unit, YearPlan
+from tests.conftest import PDF, same_site_client
 
 
 def stored(engine) -> dict[str, list]:
@@ -133,3 +134,43 @@ def test_every_page_of_the_workspace_has_one_menu_with_its_own_page_marked(admin
         assert len(links) + len(marked) == 4, path
     mail = admin_portal.get("/quan-tri/thu")
     assert (mail.status_code, mail.headers["location"]) == (303, "/quan-tri/thu/2020")
+
+
+def test_the_workspace_counts_who_voted_in_each_poll_and_never_shows_a_choice(admin_portal, db):
+    with Session(db.engine) as session:
+        plan = session.exec(select(YearPlan)).one()
+        units = session.exec(select(Unit).order_by(Unit.id)).all()
+        closes = datetime(2020, 12, 21, 10, tzinfo=UTC)
+        head = Poll(plan_id=plan.id, code="truong-khoi", kind="election", title="Bầu Trưởng khối năm 2021", closes_at=closes)  # fmt: skip
+        flag = Poll(plan_id=plan.id, code="co-thi-dua", kind="commendation", title="Bình xét Cờ thi đua", state="closed", result={"counted": True})  # fmt: skip
+        session.add_all([head, flag])
+        session.flush()
+        session.add_all([BallotReceipt(poll_id=head.id, voter_unit_id=u.id) for u in units[:4]])
+        session.add_all([BallotReceipt(poll_id=flag.id, voter_unit_id=u.id) for u in units])
+        session.commit()
+    page = admin_portal.get("/quan-tri").text
+    assert "Bầu Trưởng khối năm 2021: Đang mở đến 17:00 21/12/2020; 4/9 đơn vị đã bỏ phiếu." in page
+    assert "Bình xét Cờ thi đua: Đã kiểm phiếu; 9/9 đơn vị đã bỏ phiếu." in page
+
+
+def test_the_years_documents_are_listed_and_downloaded_by_name_only(admin_portal, db, monkeypatch):
+    empty = admin_portal.get("/quan-tri").text
+    assert "Chưa có văn bản nào" in empty and "giao diện Prefect" not in empty
+    folder = db.data_dir / "documents" / "bg-vhxh" / "2020"
+    folder.mkdir(parents=True)
+    (folder / "bien-ban-hoi-nghi-tong-ket-2020.docx").write_bytes(b"PK-minutes" * 300)
+    (folder / "ghi-chu.txt").write_text("not a document")
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4300/api")
+    page = admin_portal.get("/quan-tri").text
+    assert 'href="/quan-tri/van-ban/2020/bien-ban-hoi-nghi-tong-ket-2020.docx"' in page
+    assert "(3 KB)" in page and "ghi-chu.txt" not in page
+    assert 'href="http://127.0.0.1:4300/runs"' in page
+    got = admin_portal.get("/quan-tri/van-ban/2020/bien-ban-hoi-nghi-tong-ket-2020.docx")
+    assert got.status_code == 200 and got.content == b"PK-minutes" * 300
+    assert "attachment" in got.headers["content-disposition"]
+    for name in ["ghi-chu.txt", "..%2F..%2Fthidua.db", "khong-co.docx"]:
+        assert admin_portal.get(f"/quan-tri/van-ban/2020/{name}").status_code == 404, name
+    assert admin_portal.get("/quan-tri/van-ban/2019/bien-ban-hoi-nghi-tong-ket-2020.docx").status_code == 404  # fmt: skip
+    with same_site_client(admin_portal.base_url) as anonymous:
+        refused = anonymous.get("/quan-tri/van-ban/2020/bien-ban-hoi-nghi-tong-ket-2020.docx")
+        assert refused.status_code in (303, 401) and b"PK-minutes" not in refused.content
