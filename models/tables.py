@@ -7,7 +7,7 @@ Natural keys (codes) are unique within their parent so that loading a plan is an
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -356,8 +356,11 @@ class BallotBox(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """An email decided and recorded before it is sent; `key` makes a repeat a no-op."""
+    """An email decided and recorded before it is sent; `key` makes a repeat a no-op. The
+    daily runs read a plan's keys by status (which decisions were taken, what failed) and a
+    thread's last message from indexes, not by reading every stored email."""
 
+    __table_args__ = (Index("ix_outboxmessage_plan_status_key", "plan_id", "status", "key"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=255)
     plan_id: int | None = Field(default=None, foreign_key="yearplan.id", index=True)
@@ -369,7 +372,7 @@ class OutboxMessage(SQLModel, table=True):
     text: str
     html: str | None = None
     message_id: str = Field(unique=True, max_length=255)
-    thread_id: str | None = Field(default=None, max_length=255)  # References: the thread's root
+    thread_id: str | None = Field(default=None, max_length=255, index=True)  # References: root
     in_reply_to: str | None = Field(default=None, max_length=255)
     # files sent with the message: [{"name": file name, "sha256": its digest in the file store}]
     attachments: list[dict[str, str]] = _json(list)

@@ -66,11 +66,13 @@ def verify_score(
     at: datetime,
     view: SheetView | None = None,
     where: str | None = None,
+    rows: dict[int, Score] | None = None,
 ) -> Score:
     """Record the bloc's verified score (thẩm định) of one item: points for a criterion or a
     bonus item, a number of occurrences for a penalty item. A score that differs from the
     unit's own needs a reason, which is shown to the unit and in the documents. Recording the
-    same score and reason again changes nothing. `where` names the cell or field in errors."""
+    same score and reason again changes nothing. `where` names the cell or field in errors;
+    `rows`: the unit's scores by item id, when the caller has read them already."""
     if plan.state == "closed":
         raise YearEndError(f"kế hoạch năm {plan.year} đã kết thúc; không sửa điểm được nữa")
     view = view or sheet_view(session, plan=plan)
@@ -82,9 +84,10 @@ def verify_score(
     if errors:
         raise YearEndError(errors[0])
     points = checked["scores"].get(code, checked["occurrences"].get(code, 0) * (item.points or 0))
-    row = session.exec(
-        select(Score).where(Score.unit_id == unit.id, Score.item_id == view.ids[code])
-    ).first() or Score(unit_id=unit.id, item_id=view.ids[code])
+    if rows is None:
+        query = select(Score).where(Score.unit_id == unit.id, Score.item_id == view.ids[code])
+        rows = {view.ids[code]: session.exec(query).first()}
+    row = rows.get(view.ids[code]) or Score(unit_id=unit.id, item_id=view.ids[code])
     reason = (reason or "").strip() or None
     if points != (row.self_points or 0.0) and reason is None:
         raise YearEndError(
@@ -132,6 +135,7 @@ def accept_self_scores(
             actor=actor,
             at=at,
             view=view,
+            rows=rows,
         )
         count += 1
     return count

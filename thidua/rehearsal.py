@@ -12,6 +12,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -141,6 +142,11 @@ class _Year:
     verify_on: date | None  # when the secretariat verifies the scores
     annual_due: datetime | None  # the last annual report deadline
 
+    @cached_property
+    def order(self) -> dict[int, int]:
+        """Unit id -> its place in the plan (the first scores best)."""
+        return {unit_id: index for index, unit_id in enumerate(self.codes)}
+
 
 def _run(plan_path: Path, settings: Settings, start: date | None, end: date | None) -> Rehearsal:
     upgrade(settings.resolved_database_url)
@@ -231,15 +237,19 @@ def _units_act(year: _Year, at, result):
     """Each unit submits what it owes on the day its behaviour says, and votes once."""
     acts = year.acts.get(at.date(), [])
     with session_scope(year.engine) as session:
+        ballot = select(Poll.id).where(Poll.state == "open", Poll.closes_at > at)
+        if not (acts or session.exec(ballot).first()):
+            return  # a quiet day: the plan (its whole document) is not read
         plan = session.exec(select(YearPlan)).one()
         polls = [
             p for p in plan_polls(session, plan=plan) if p.state == "open" and at < p.closes_at
         ]
-        if plan.state != "active" or not (acts or polls):
+        if plan.state != "active":
             return
+        view = sheet_view(session, plan=plan)  # one per day, whoever self-scores
         for deadline_id, unit_id, version in acts:
             deadline, unit = session.get(Deadline, deadline_id), session.get(Unit, unit_id)
-            submission = _submit(session, year, plan, deadline, unit, at)
+            submission = _submit(session, year, view, deadline, unit, at)
             late = " (nộp muộn)" if at >= deadline.due_at else ""
             result.events.append(
                 Event(
@@ -264,13 +274,12 @@ def _submission_days(behaviour: str, calendar, due: date) -> list[date]:
     return []
 
 
-def _submit(session, year: _Year, plan, deadline, unit, at):
+def _submit(session, year: _Year, view, deadline, unit, at):
     data = None
     if deadline.kind == "registration":
         data, _ = check_registration(COLLECTIVE_TITLES[0], dict.fromkeys(INDIVIDUAL_TITLES, "1"))
     elif deadline.kind == "self_score":
-        view = sheet_view(session, plan=plan)
-        index = list(year.codes).index(unit.id)
+        index = year.order[unit.id]
         scores = {i.code: i.max_points for i in view.items if i.kind == "criterion"}
         first = next(i for i in view.items if i.kind == "criterion")
         scores[first.code] = max(first.max_points - index * view.sheet.step * 2, 0)
@@ -334,7 +343,7 @@ def _collect(year: _Year, result, seen: int, at: datetime) -> int:
 
 def _state(engine) -> str:
     with Session(engine) as session:
-        return session.exec(select(YearPlan)).one().state
+        return session.exec(select(YearPlan.state)).one()
 
 
 def _summary(engine, result: Rehearsal) -> None:
