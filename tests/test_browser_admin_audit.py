@@ -1,12 +1,18 @@
-"""The audit page and the cancelling of a pause in a real browser (Debian chromium): a clerk
+"""The audit page, a pause and an extension in a real browser (Debian chromium): a clerk
 pauses a unit's reminders, finds it in the audit log filtered by unit and account, and takes
-the pause away with its "Hủy" button. Screenshots at phone and desktop widths."""
+the pause away with its "Hủy" button; a clerk gives a unit more time and its feed and
+reminders follow. Screenshots at phone and desktop widths."""
+
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from calendars.publish import publish_all
+from models.db import session_scope
 from models.tables import ReminderPause
 from tests.conftest import ADMIN_AUTH, add_staff
 from tests.test_browser import SCREENSHOTS, browser, page  # noqa: F401 (the fixtures)
+from tests.test_extensions import _feed_body, _unit_id
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -70,3 +76,36 @@ def test_a_clerk_filters_the_audit_log_and_cancels_a_pause_in_a_browser(portal, 
         .startswith("hủy tạm dừng nhắc hạn: Sở Y tế")
     )
     _shots(page, "quan-tri-nhat-ky", db)
+
+
+def test_a_clerk_grants_an_extension_in_a_browser_and_the_units_row_and_feed_follow(
+    portal,
+    page,  # noqa: F811
+    db,
+):
+    """Sở Y tế is given until 11/03 on the registration from the workspace's form: its row says
+    so and its private feed moves the day. (The chase following it is proven over HTTP in
+    test_extensions: the chase cannot run inside Playwright's event loop.)"""
+    with session_scope(db.engine) as session:
+        publish_all(session, as_of=datetime.now(UTC))
+    feed_key = f"unit/{_unit_id(db, 'syt')}"
+    assert b"DTSTART;VALUE=DATE:20200311" not in _feed_body(db, feed_key)
+    add_staff(db.engine)
+    base = str(portal.base_url).rstrip("/")
+    page.goto(base + "/quan-tri/dang-nhap")
+    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
+    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
+    page.get_by_role("button", name="Đăng nhập").click()
+
+    page.locator("#e-unit-2020").select_option("syt")
+    page.locator("#e-deadline-2020").select_option("dang-ky")
+    page.locator("#e-until-2020").fill("2020-03-11")
+    page.locator("#e-reason-2020").fill("Đơn vị có văn bản xin gia hạn")
+    page.get_by_role("button", name="Gia hạn", exact=True).click()
+    message = page.locator("[role=status]").inner_text()
+    assert "cho Sở Y tế đến hết ngày 11/03/2020" in message
+    row = page.locator("tr", has_text="Sở Y tế").first.inner_text()
+    assert "Gia hạn đến 11/03/2020" in row
+    _shots(page, "quan-tri-gia-han", db, page.locator("[role=status]"))
+
+    assert b"DTSTART;VALUE=DATE:20200311" in _feed_body(db, feed_key)  # its private feed
