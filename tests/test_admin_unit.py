@@ -28,10 +28,15 @@ from models.tables import (
 )
 from models.year_end import cast_ballot, open_poll
 from notifications.mailer import send_outbox
-from tests.conftest import ADMIN_AUTH, PDF, add_staff, same_site_client
+from tests.conftest import ADMIN_AUTH, PDF, same_site_client
 from tests.test_admin import stored
 from tests.test_admin_overview import _add_units
-from tests.test_browser import SCREENSHOTS, browser, page  # noqa: F401 (the fixtures)
+from tests.test_browser import (  # noqa: F401 (the fixtures)
+    SCREENSHOTS,
+    browser,
+    page,
+    sign_in_staff,
+)
 
 BDT = "/quan-tri/don-vi/2020/bdt"
 BDT_FOCAL = "vanphong.bdt@bacgiang.gov.vn.example"
@@ -356,12 +361,7 @@ def test_staff_open_a_late_unit_see_its_mail_log_and_download_its_file_in_a_brow
     db,
     tmp_path,
 ):
-    add_staff(db.engine)
-    base = str(portal.base_url).rstrip("/")
-    page.goto(base + "/quan-tri")
-    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
-    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
-    page.get_by_role("button", name="Đăng nhập").click()
+    base = sign_in_staff(page, portal, db, "/quan-tri")
     page.locator("#unit-2020").select_option("bdt")
     page.get_by_label("Ngày giờ nhận (giờ Việt Nam)").fill("2020-03-06T14:30")
     page.locator("#channel-2020").select_option("dispatch")

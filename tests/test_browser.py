@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import PDF, ROOT
+from tests.conftest import ADMIN_AUTH, PDF, ROOT, add_staff
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -46,6 +46,18 @@ def page(browser):
     )  # a phone
     yield context.new_page()
     context.close()
+
+
+def sign_in_staff(page, portal, db, start: str = "/quan-tri/dang-nhap") -> str:
+    """Make the secretariat's account and sign in through the form at `start` (the workspace
+    sends a visitor without a session there), as a clerk does; returns the portal's address."""
+    add_staff(db.engine)
+    base = str(portal.base_url).rstrip("/")
+    page.goto(base + start)
+    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
+    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
+    page.get_by_role("button", name="Đăng nhập").click()
+    return base
 
 
 def screenshot(page, name: str) -> Path:

@@ -10,8 +10,12 @@ from sqlmodel import Session, select
 from calendars.publish import publish_all
 from models.db import session_scope
 from models.tables import ReminderPause
-from tests.conftest import ADMIN_AUTH, add_staff
-from tests.test_browser import SCREENSHOTS, browser, page  # noqa: F401 (the fixtures)
+from tests.test_browser import (  # noqa: F401 (the fixtures)
+    SCREENSHOTS,
+    browser,
+    page,
+    sign_in_staff,
+)
 from tests.test_extensions import _feed_body, _unit_id
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -32,12 +36,7 @@ def _shots(browser_page, name: str, db, part=None) -> None:
 
 
 def test_a_clerk_filters_the_audit_log_and_cancels_a_pause_in_a_browser(portal, page, db):  # noqa: F811
-    add_staff(db.engine)
-    base = str(portal.base_url).rstrip("/")
-    page.goto(base + "/quan-tri/dang-nhap")
-    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
-    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
-    page.get_by_role("button", name="Đăng nhập").click()
+    base = sign_in_staff(page, portal, db)
     assert page.url == base + "/quan-tri"
 
     page.locator("#p-unit-2020").select_option("syt")
@@ -90,12 +89,7 @@ def test_a_clerk_grants_an_extension_in_a_browser_and_the_units_row_and_feed_fol
         publish_all(session, as_of=datetime.now(UTC))
     feed_key = f"unit/{_unit_id(db, 'syt')}"
     assert b"DTSTART;VALUE=DATE:20200311" not in _feed_body(db, feed_key)
-    add_staff(db.engine)
-    base = str(portal.base_url).rstrip("/")
-    page.goto(base + "/quan-tri/dang-nhap")
-    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
-    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
-    page.get_by_role("button", name="Đăng nhập").click()
+    sign_in_staff(page, portal, db)
 
     page.locator("#e-unit-2020").select_option("syt")
     page.locator("#e-deadline-2020").select_option("dang-ky")

@@ -9,9 +9,13 @@ from email.policy import default
 from sqlmodel import Session, select
 
 from models.tables import OutboxMessage, Unit, YearPlan
-from tests.conftest import ADMIN_AUTH, add_staff
 from tests.test_admin_mail import _settled
-from tests.test_browser import SCREENSHOTS, browser, page  # noqa: F401 (the fixtures)
+from tests.test_browser import (  # noqa: F401 (the fixtures)
+    SCREENSHOTS,
+    browser,
+    page,
+    sign_in_staff,
+)
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -47,14 +51,9 @@ def _failed_email(db) -> None:
 
 
 def test_a_clerk_writes_previews_and_sends_a_letter_then_sees_it_sent(portal, page, db):  # noqa: F811
-    add_staff(db.engine)
     _failed_email(db)
-    base = str(portal.base_url).rstrip("/")
     page.set_viewport_size(DESKTOP)
-    page.goto(base + "/quan-tri")
-    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
-    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
-    page.get_by_role("button", name="Đăng nhập").click()
+    base = sign_in_staff(page, portal, db, "/quan-tri")
     page.get_by_role(
         "link", name="Thư điện tử: hộp thư đi, gửi lại, soạn thư gửi các đơn vị"
     ).click()

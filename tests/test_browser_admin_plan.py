@@ -4,9 +4,13 @@ tests/test_browser.py puts its own (build/screenshots/ or $THIDUA_SCREENSHOTS)."
 
 from datetime import date
 
-from tests.conftest import ADMIN_AUTH, add_staff
 from tests.test_admin_plan import SO_KET, loaded_text, moved, so_ket_day
-from tests.test_browser import SCREENSHOTS, browser, page  # noqa: F401 (the fixtures)
+from tests.test_browser import (  # noqa: F401 (the fixtures)
+    SCREENSHOTS,
+    browser,
+    page,
+    sign_in_staff,
+)
 
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -34,12 +38,7 @@ def test_staff_upload_a_bad_plan_then_a_good_one_and_apply_it_in_a_browser(
     db,
     plan_text,
 ):
-    add_staff(db.engine)
-    base = str(portal.base_url).rstrip("/")
-    page.goto(base + "/quan-tri/dang-nhap")
-    page.get_by_label("Tên tài khoản").fill(ADMIN_AUTH[0])
-    page.get_by_label("Mật khẩu").fill(ADMIN_AUTH[1])
-    page.get_by_role("button", name="Đăng nhập").click()
+    base = sign_in_staff(page, portal, db)
     page.get_by_role("link", name="Kế hoạch năm").click()
     assert page.url == base + "/quan-tri/ke-hoach"
     assert f"Hạn nộp: {SO_KET}" in page.content()
